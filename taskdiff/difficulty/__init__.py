@@ -1,0 +1,1 @@
+"""Difficulty measures of a task and the :class:`DifficultyProfile` that gathers them."""

@@ -1,0 +1,1 @@
+"""Transfer: tasks, readers, models, training, zero-shot evaluation, run store, gains."""
