@@ -1,0 +1,202 @@
+"""Regression of row-level gains on task-level features, SEs clustered by intermediate task.
+
+``GainRegression(features).fit(table)`` fits ordinary least squares of ``gain_z`` (one row
+per intermediate, target, language, seed of the primary metric) on the intermediate task's
+features. Because the features do not vary within an intermediate task, rows of the same
+task are not independent evidence: standard errors are cluster-robust by intermediate task
+(CR1, statsmodels ``cov_type="cluster"``) and tests use a t distribution with G - 1 degrees
+of freedom, G the number of intermediate tasks (Cameron & Miller 2015). G is the effective n:
+the fit is refused when G < k + 2 for k features and a :class:`SmallSampleWarning` is raised
+(and stored in the results) when G < 10 k. A design that is not identified (constant,
+missing or collinear features across tasks) is refused with an error naming the features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from taskdiff.analysis._format import fmt_p, frame_to_markdown, frame_to_text
+from taskdiff.analysis.design import check_effective_n, check_identified
+from taskdiff.analysis.table import StudyTable
+
+__all__ = ["CoefficientResults", "RegressionResults", "GainRegression", "task_design"]
+
+
+@dataclass
+class CoefficientResults:
+    """Coefficients with standard errors, t-based tests and intervals (shared by all models).
+
+    Attributes
+    ----------
+    params, bse : Series
+        Estimates and standard errors (index: ``"const"`` and feature names).
+    df_inference : float
+        Degrees of freedom of the t reference distribution (inf = normal).
+    n_obs : int
+        Rows used.
+    n_groups : int
+        Intermediate tasks (the effective n).
+    small_n_warning : str or None
+        The small-effective-n message when one was raised.
+    model : str
+        A short name of the model, used in summaries.
+    notes : list of str
+        Further caveats (estimation method, convergence, scaling).
+    """
+
+    params: pd.Series
+    bse: pd.Series
+    df_inference: float
+    n_obs: int
+    n_groups: int
+    small_n_warning: str | None = None
+    model: str = ""
+    notes: list[str] = field(default_factory=list)
+    level: float = 0.95
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """Estimate / standard error."""
+        return self.params / self.bse
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values from t(``df_inference``)."""
+        return pd.Series(2 * scipy.stats.t.sf(np.abs(self.tvalues), self.df_inference),
+                         index=self.params.index)
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Confidence intervals (columns ``lower``, ``upper``) at level ``1 - alpha``."""
+        alpha = 1 - self.level if alpha is None else alpha
+        q = scipy.stats.t.ppf(1 - alpha / 2, self.df_inference)
+        return pd.DataFrame({"lower": self.params - q * self.bse,
+                             "upper": self.params + q * self.bse})
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per coefficient: estimate, se, t, p, lower, upper."""
+        ci = self.conf_int()
+        out = pd.DataFrame({"estimate": self.params, "se": self.bse, "t": self.tvalues,
+                            "p": self.pvalues, "lower": ci["lower"], "upper": ci["upper"]})
+        out.index.name = "term"
+        return out
+
+    def _header(self) -> list[str]:
+        lines = [f"{self.model}: {self.n_obs} rows, {self.n_groups} intermediate tasks "
+                 f"(effective n), t reference with {self.df_inference:g} df, "
+                 f"{self.level:.0%} intervals"]
+        if self.small_n_warning:
+            lines.append(f"WARNING: {self.small_n_warning}")
+        return lines + self.notes
+
+    def summary(self) -> str:
+        """Plain-text summary: header, notes, coefficient table."""
+        table = frame_to_text(self.to_frame(), {"p": fmt_p}, index=True)
+        return "\n".join(self._header() + ["", table])
+
+    def to_markdown(self) -> str:
+        """Markdown: header lines as a paragraph, then the coefficient table."""
+        head = "\n".join(f"- {line}" for line in self._header())
+        return head + "\n\n" + frame_to_markdown(self.to_frame(), {"p": fmt_p}, index=True)
+
+
+@dataclass
+class RegressionResults(CoefficientResults):
+    """Results of :class:`GainRegression`; ``sm_results`` holds the statsmodels results."""
+
+    sm_results: object = None
+    feature_center: pd.Series | None = None
+    feature_scale: pd.Series | None = None
+
+    def sm_summary(self):
+        """The statsmodels summary object of the underlying OLS fit."""
+        return self.sm_results.summary()
+
+
+def task_design(table: StudyTable, features: Sequence[str], *, standardize: bool = True,
+                what: str = "the regression", warn: bool = True):
+    """Checked task-level design: features per task, centre, scale and small-n message.
+
+    Returns
+    -------
+    Z : DataFrame
+        Index: intermediate task; (standardised) features.
+    center, scale : Series
+        What was subtracted and divided (0 and 1 when ``standardize`` is False).
+    message : str or None
+        The small-effective-n warning, if any.
+    """
+    features = list(features)
+    if not features:
+        raise ValueError("at least one feature is needed")
+    X = table.task_features(features)
+    msg = check_effective_n(len(X), len(features), what=what, warn=warn)
+    check_identified(X.to_numpy(dtype=float), features, tasks=list(X.index))
+    if standardize:
+        center, scale = X.mean(), X.std(ddof=1)
+    else:
+        center = pd.Series(0.0, index=X.columns)
+        scale = pd.Series(1.0, index=X.columns)
+    return (X - center) / scale, center, scale, msg
+
+
+class GainRegression:
+    """OLS of gains on intermediate-task features with SEs clustered by task.
+
+    Parameters
+    ----------
+    features : sequence of str
+        Feature names (dotted), e.g. ``["normalized_baseline_loss"]``.
+    cluster : str or None
+        Column whose levels are the clusters (``"intermediate"``); None = classical SEs
+        (wrong for task-level features; for comparison only).
+    response : str
+        ``"gain_z"`` (standardised within target and metric) or ``"gain"``.
+    standardize : bool
+        Scale features to mean 0, SD 1 across intermediate tasks, so a coefficient is the
+        change in the response per SD of the feature.
+    level : float
+        Confidence level of ``conf_int()``.
+    """
+
+    def __init__(self, features: Sequence[str], cluster: str | None = "intermediate",
+                 response: str = "gain_z", standardize: bool = True, level: float = 0.95):
+        self.features = features
+        self.cluster = cluster
+        self.response = response
+        self.standardize = standardize
+        self.level = level
+
+    def fit(self, table: StudyTable) -> RegressionResults:
+        """Fit on the primary-metric rows of ``table``; returns :class:`RegressionResults`."""
+        import statsmodels.api as sm
+
+        features = list([self.features] if isinstance(self.features, str) else self.features)
+        Z, center, scale, msg = task_design(table, features, standardize=self.standardize,
+                                            what="GainRegression")
+        rows = table.primary()
+        rows = rows[np.isfinite(rows[self.response].to_numpy(dtype=float))]
+        X = sm.add_constant(Z.loc[rows["intermediate"]].to_numpy(dtype=float), has_constant="add")
+        y = rows[self.response].to_numpy(dtype=float)
+        names = ["const"] + features
+        if self.cluster:
+            groups = pd.factorize(rows[self.cluster])[0]
+            res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+            df_inf = float(len(np.unique(groups)) - 1)
+            se_note = f"standard errors clustered by {self.cluster} (CR1)"
+        else:
+            res = sm.OLS(y, X).fit()
+            df_inf = float(res.df_resid)
+            se_note = "classical standard errors (rows treated as independent)"
+        scale_note = ("features standardised across intermediate tasks (per SD)"
+                      if self.standardize else "features in their own units")
+        return RegressionResults(
+            params=pd.Series(res.params, index=names), bse=pd.Series(res.bse, index=names),
+            df_inference=df_inf, n_obs=int(res.nobs), n_groups=table.n_tasks,
+            small_n_warning=msg, model=f"OLS of {self.response}", level=self.level,
+            notes=[se_note, scale_note], sm_results=res, feature_center=center,
+            feature_scale=scale)

@@ -1,0 +1,119 @@
+"""The ``taskdiff`` command line: a thin typer layer over library calls.
+
+Every command is a few lines that call functions a user could call from Python the same
+way. Errors of bad input (:class:`~taskdiff.errors.TaskdiffError`) print one line naming
+the file, field, what was expected and what was found, and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from taskdiff.errors import TaskdiffError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Which English intermediate task helps zero-shot cross-lingual transfer?")
+
+
+def _split(value: Optional[str]) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def friendly(fn):
+    """Print TaskdiffErrors as one line and exit 2; interruptions exit 130 (work is kept)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TaskdiffError as exc:
+            typer.secho(f"taskdiff: error: {exc}", err=True, fg="red")
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.secho("taskdiff: interrupted; finished runs are kept and a rerun resumes", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _setup(task_files: list[Path] | None, verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from taskdiff.transfer.tasks import register_task_file
+
+    for f in task_files or []:
+        register_task_file(f)
+
+
+TaskFile = typer.Option(None, "--task-file", help="extra task YAML file(s)")
+DataDir = typer.Option(None, "--data-dir", envvar="TASKDIFF_DATA_DIR", help="local data root (xtreme/, intermediate/)")
+Store = typer.Option(None, "--store", help="run store (default $TASKDIFF_HOME or ~/.cache/taskdiff)")
+
+
+@app.command("tasks")
+@friendly
+def tasks_cmd(task_file: Optional[list[Path]] = TaskFile, verbose: bool = False):
+    """List tasks: format, role, languages, metric and where their data comes from."""
+    _setup(task_file, verbose)
+    from rich.console import Console
+    from rich.table import Table
+
+    from taskdiff.transfer.tasks import data_origin, list_tasks
+
+    table = Table("task", "format", "role", "metric", "languages", "data")
+    for t in list_tasks():
+        langs = ",".join(t.languages) if len(t.languages) <= 8 else f"{len(t.languages)}: {','.join(t.languages[:6])},..."
+        table.add_row(t.name, t.format, t.role, t.metric, langs, data_origin(t))
+    Console(width=200).print(table)
+
+
+@app.command("transfer")
+@friendly
+def transfer_cmd(
+    model: str = typer.Option(..., help="hub id, local path, 'tiny' or 'e5-small-offline'"),
+    intermediate: str = typer.Option(..., help="intermediate task(s), comma-separated"),
+    target: str = typer.Option(..., help="target task(s), comma-separated"),
+    languages: Optional[str] = typer.Option(None, help="evaluation languages (default: each target's)"),
+    seeds: str = typer.Option("1,2,3", help="seeds, comma-separated"),
+    data_dir: Optional[Path] = DataDir,
+    max_examples: Optional[int] = typer.Option(None, help="cap every split (smoke runs)"),
+    out: Path = typer.Option(..., help="output directory for gains.csv"),
+    store: Optional[Path] = Store,
+    lr: Optional[float] = typer.Option(None, help="learning rate of both phases (default 1e-5)"),
+    epochs: Optional[float] = typer.Option(None, help="epochs of both phases (default 3)"),
+    batch_size: Optional[int] = typer.Option(None, help="batch size of both phases (default 16)"),
+    precision: str = typer.Option("auto", help="auto, fp32, bf16 or fp16"),
+    freeze_embeddings: bool = typer.Option(True, help="freeze the word-embedding matrix"),
+    task_file: Optional[list[Path]] = TaskFile,
+    trust_remote_code: bool = typer.Option(False, help="allow model code from the hub"),
+    quiet: bool = typer.Option(False, help="no progress bars"),
+    verbose: bool = False,
+):
+    """Train intermediate -> target and evaluate zero-shot per language; writes OUT/gains.csv."""
+    _setup(task_file, verbose)
+    from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+    from taskdiff.transfer.phases import Workspace
+    from taskdiff.transfer.store import RunStore
+    from taskdiff.transfer.training import TrainConfig
+
+    overrides = {k: v for k, v in {"learning_rate": lr, "epochs": epochs, "batch_size": batch_size}.items() if v is not None}
+    cfg = TrainConfig(precision=precision, freeze_embeddings=freeze_embeddings, **overrides)
+    req = TransferRequest(model=model, intermediates=_split(intermediate), targets=_split(target),
+                          languages=_split(languages), seeds=[int(s) for s in _split(seeds)],
+                          intermediate_train=cfg, target_train=cfg)
+    ws = Workspace(RunStore(store), data_dir, max_examples, progress=not quiet, trust_remote_code=trust_remote_code)
+    gains = run_transfer(req, ws, out)
+    typer.echo(f"wrote {out / 'gains.csv'} ({len(gains)} rows)")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

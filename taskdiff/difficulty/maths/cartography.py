@@ -1,0 +1,396 @@
+"""Dataset cartography: training-dynamics statistics per example (Swayamdipta et al. 2020).
+
+For example :math:`i` observed after each of :math:`E` epochs, let :math:`p_{e,i}` be the
+model's probability of the gold answer and :math:`c_{e,i}` whether its prediction is right.
+
+* confidence :math:`\\hat\\mu_i = \\frac1E \\sum_e p_{e,i}`
+* variability :math:`\\hat\\sigma_i = \\sqrt{\\frac1E \\sum_e (p_{e,i} - \\hat\\mu_i)^2}`
+  (population standard deviation, ``np.std`` with ``ddof=0`` as in the reference code)
+* correctness :math:`\\frac1E \\sum_e c_{e,i}` (a *fraction*; the reference code
+  ``allenai/cartography`` returns the count :math:`\\sum_e c_{e,i}`)
+* forgetfulness: number of :math:`e` with :math:`c_{e,i} = 1` and :math:`c_{e+1,i} = 0`
+  (Toneva et al. 2019). The reference code returns 1000 for never-learnt examples; here
+  they count 0 forgetting events and show up through correctness 0 instead.
+
+The scores depend on the model and on :math:`E`: record both next to them.
+
+References
+----------
+Swayamdipta et al. (2020), "Dataset Cartography: Mapping and Diagnosing Datasets with
+Training Dynamics", EMNLP. Toneva et al. (2019), "An Empirical Study of Example Forgetting
+during Deep Neural Network Learning", ICLR.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from taskdiff.errors import ConfigError, DataError
+
+EASY, AMBIGUOUS, HARD = "easy", "ambiguous", "hard"
+REGIONS = (EASY, AMBIGUOUS, HARD)
+
+
+@dataclass(frozen=True)
+class DynamicsMetrics:
+    """Per-example training-dynamics statistics, each of shape ``(N,)``."""
+
+    confidence: np.ndarray
+    variability: np.ndarray
+    correctness: np.ndarray
+    forgetfulness: np.ndarray
+    num_epochs: int
+
+
+def _as_epochs_by_examples(gold_probs, correct) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(gold_probs, dtype=np.float64)
+    c = np.asarray(correct, dtype=bool)
+    if p.ndim != 2 or p.shape != c.shape:
+        raise ValueError(f"gold_probs and correct must both be (epochs, examples) arrays; "
+                         f"found shapes {p.shape} and {c.shape}")
+    if p.shape[0] < 1 or np.any(~np.isfinite(p)) or np.any((p < 0) | (p > 1)):
+        raise ValueError("gold_probs must hold at least one epoch of probabilities in [0, 1]")
+    return p, c
+
+
+def confidence(gold_probs) -> np.ndarray:
+    """Mean gold probability over epochs, :math:`\\frac1E\\sum_e p_{e,i}`; shape ``(N,)``."""
+    return np.asarray(gold_probs, dtype=np.float64).mean(axis=0)
+
+
+def variability(gold_probs) -> np.ndarray:
+    """Population standard deviation of the gold probability over epochs; shape ``(N,)``."""
+    return np.asarray(gold_probs, dtype=np.float64).std(axis=0, ddof=0)
+
+
+def correctness(correct) -> np.ndarray:
+    """Fraction of epochs in which the prediction is right; shape ``(N,)``."""
+    return np.asarray(correct, dtype=bool).mean(axis=0)
+
+
+def forgetfulness(correct) -> np.ndarray:
+    """Number of right-to-wrong flips between consecutive epochs.
+
+    :math:`F_i = \\sum_{e=1}^{E-1} [c_{e,i} = 1 \\wedge c_{e+1,i} = 0]`; shape ``(N,)``, int.
+    """
+    c = np.asarray(correct, dtype=bool)
+    return np.sum(c[:-1] & ~c[1:], axis=0).astype(np.int64)
+
+
+def dynamics_metrics(gold_probs, correct) -> DynamicsMetrics:
+    """All four statistics from ``gold_probs`` and ``correct``, both ``(E, N)``.
+
+    Returns
+    -------
+    DynamicsMetrics
+        confidence, variability, correctness (fraction), forgetfulness (count), and E.
+    """
+    p, c = _as_epochs_by_examples(gold_probs, correct)
+    return DynamicsMetrics(confidence(p), variability(p), correctness(c), forgetfulness(c),
+                           num_epochs=p.shape[0])
+
+
+def assign_regions(confidence, variability, *, confidence_threshold: float = 0.5,
+                   variability_threshold: float = 0.2,
+                   variability_quantile: float | None = None) -> np.ndarray:
+    """Data-map region of each example: ``"easy"``, ``"ambiguous"`` or ``"hard"``.
+
+    Rule (evaluated in this order), with :math:`\\tau_v` the variability threshold and
+    :math:`\\tau_c` the confidence threshold:
+
+    1. ambiguous if :math:`\\hat\\sigma_i \\ge \\tau_v`;
+    2. easy if :math:`\\hat\\sigma_i < \\tau_v` and :math:`\\hat\\mu_i \\ge \\tau_c`;
+    3. hard (hard-to-learn) if :math:`\\hat\\sigma_i < \\tau_v` and :math:`\\hat\\mu_i < \\tau_c`.
+
+    The paper draws these areas on the map without numeric borders and selects fixed shares
+    (e.g. the top 33 % by variability) for training; fixed shares would make the region
+    fractions identical for every task, so absolute thresholds are the default here.
+    :math:`\\tau_v = 0.2` is 40 % of the largest possible variability (0.5); an example
+    whose gold probability moves 0.1, 0.5, 0.9 over three epochs has 0.33.
+
+    Parameters
+    ----------
+    confidence, variability : array_like, shape (N,)
+    confidence_threshold : float
+        :math:`\\tau_c` in [0, 1].
+    variability_threshold : float
+        :math:`\\tau_v` in [0, 0.5]; ignored when ``variability_quantile`` is given.
+    variability_quantile : float, optional
+        If given, :math:`\\tau_v` is this quantile of ``variability`` (data-relative, as
+        in the paper's selection experiments; ambiguous share then is about 1 - q).
+
+    Returns
+    -------
+    numpy.ndarray of str, shape (N,)
+    """
+    mu = np.asarray(confidence, dtype=np.float64)
+    sd = np.asarray(variability, dtype=np.float64)
+    if mu.shape != sd.shape:
+        raise ValueError(f"confidence {mu.shape} and variability {sd.shape} differ in shape")
+    if not 0.0 <= confidence_threshold <= 1.0:
+        raise ConfigError(f"confidence_threshold must be in [0, 1], found {confidence_threshold}")
+    if variability_quantile is not None:
+        if not 0.0 <= variability_quantile <= 1.0:
+            raise ConfigError(f"variability_quantile must be in [0, 1], found {variability_quantile}")
+        tau_v = float(np.quantile(sd, variability_quantile)) if sd.size else 0.0
+    else:
+        tau_v = variability_threshold
+    out = np.where(mu >= confidence_threshold, EASY, HARD).astype(object)
+    out[sd >= tau_v] = AMBIGUOUS
+    return out.astype(str)
+
+
+def cartography_summary(metrics: DynamicsMetrics, regions) -> dict[str, float]:
+    """Task-level aggregates: means of the four statistics and the region fractions.
+
+    Returns
+    -------
+    dict
+        ``mean_confidence``, ``mean_variability``, ``mean_correctness``,
+        ``mean_forgetfulness``, ``frac_easy``, ``frac_ambiguous``, ``frac_hard``,
+        ``num_examples``, ``num_epochs``.
+    """
+    regions = np.asarray(regions)
+    n = regions.size
+    out = {
+        "mean_confidence": float(np.mean(metrics.confidence)),
+        "mean_variability": float(np.mean(metrics.variability)),
+        "mean_correctness": float(np.mean(metrics.correctness)),
+        "mean_forgetfulness": float(np.mean(metrics.forgetfulness)),
+    }
+    for name in REGIONS:
+        out[f"frac_{name}"] = float(np.sum(regions == name) / n) if n else float("nan")
+    out["num_examples"] = float(n)
+    out["num_epochs"] = float(metrics.num_epochs)
+    return out
+
+
+# ---------------------------------------------------------------- gold probabilities
+
+
+def softmax(logits, axis: int = -1, mask=None) -> np.ndarray:
+    """Numerically stable softmax; positions where ``mask`` is False get probability 0."""
+    z = np.asarray(logits, dtype=np.float64)
+    if mask is not None:
+        z = np.where(np.asarray(mask, dtype=bool), z, -np.inf)
+    z = z - np.max(z, axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def gold_prob_classification(logits, labels) -> tuple[np.ndarray, np.ndarray]:
+    """Gold-label probability and correctness for classification.
+
+    :math:`p_i = \\mathrm{softmax}(z_i)_{y_i}`, correct iff :math:`\\arg\\max_k z_{ik} = y_i`.
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, K)
+    labels : array_like of int, shape (N,)
+
+    Returns
+    -------
+    (prob, correct) : tuple of ndarray, shapes (N,) float and (N,) bool
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64)
+    rows = np.arange(len(y))
+    return softmax(z)[rows, y], np.argmax(z, axis=-1) == y
+
+
+def gold_prob_multiple_choice(logits, labels, mask=None) -> tuple[np.ndarray, np.ndarray]:
+    """Multiple choice: softmax over the (unmasked) choices, ``logits`` shape (N, C).
+
+    Same formula as :func:`gold_prob_classification`; ``mask`` (N, C) marks real choices
+    when examples have different numbers of choices.
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    if mask is not None:
+        z = np.where(np.asarray(mask, dtype=bool), z, -np.inf)
+    return gold_prob_classification(z, labels)
+
+
+def gold_prob_tagging(logits, labels, mask, *,
+                      correct_fraction: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Sequence tagging: mean gold-tag probability over the real tokens of each sequence.
+
+    :math:`p_i = \\frac{1}{|T_i|} \\sum_{t \\in T_i} \\mathrm{softmax}(z_{it})_{y_{it}}`;
+    the sequence counts as correct when at least ``correct_fraction`` of its tokens are
+    (1.0: every token right, the analogue of exact match).
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, T, K)
+    labels : array_like of int, shape (N, T) (values under ``mask == False`` are ignored)
+    mask : array_like of bool, shape (N, T)
+
+    Returns
+    -------
+    (prob, correct) : tuple of ndarray, shapes (N,) and (N,)
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    m = np.asarray(mask, dtype=bool)
+    y = np.where(m, np.asarray(labels, dtype=np.int64), 0)
+    tok_p = np.take_along_axis(softmax(z), y[..., None], axis=-1)[..., 0]
+    tok_ok = np.argmax(z, axis=-1) == y
+    n_tok = np.maximum(m.sum(axis=1), 1)
+    prob = np.where(m, tok_p, 0.0).sum(axis=1) / n_tok
+    frac_ok = np.where(m, tok_ok, False).sum(axis=1) / n_tok
+    return prob, frac_ok >= correct_fraction - 1e-12
+
+
+def gold_prob_qa(start_logits, end_logits, start, end, mask) -> tuple[np.ndarray, np.ndarray]:
+    """Extractive QA: :math:`p_i = p^{start}_i(s_i)\\, p^{end}_i(e_i)`.
+
+    Softmax over the positions where ``mask`` is True (context tokens and, if used, the
+    no-answer position); correct iff both argmaxes hit the gold span ends.
+
+    Parameters
+    ----------
+    start_logits, end_logits : array_like, shape (N, T)
+    start, end : array_like of int, shape (N,)
+    mask : array_like of bool, shape (N, T)
+    """
+    m = np.asarray(mask, dtype=bool)
+    s, e = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
+    ps, pe = softmax(start_logits, mask=m), softmax(end_logits, mask=m)
+    rows = np.arange(len(s))
+    zs = np.where(m, np.asarray(start_logits, dtype=np.float64), -np.inf)
+    ze = np.where(m, np.asarray(end_logits, dtype=np.float64), -np.inf)
+    ok = (np.argmax(zs, axis=1) == s) & (np.argmax(ze, axis=1) == e)
+    return ps[rows, s] * pe[rows, e], ok
+
+
+def dynamics_from_logits(logits, golds) -> tuple[np.ndarray, np.ndarray]:
+    """``(gold_probs, correct)``, both (E, N), from classification logits (E, N, K)."""
+    z = np.asarray(logits, dtype=np.float64)
+    pairs = [gold_prob_classification(z_e, golds) for z_e in z]
+    return np.stack([p for p, _ in pairs]), np.stack([c for _, c in pairs])
+
+
+# ---------------------------------------------------------------- allenai/cartography files
+
+_EPOCH_FILE = re.compile(r"^dynamics_epoch_(\d+)\.jsonl?$")
+
+
+@dataclass(frozen=True)
+class TrainingDynamics:
+    """Logged dynamics: ``logits`` (E, N, K), ``golds`` (N,), ``guids`` (N), ``epochs``."""
+
+    guids: list
+    logits: np.ndarray
+    golds: np.ndarray
+    epochs: list[int]
+
+
+def write_dynamics(directory, epoch: int, guids, logits, golds) -> Path:
+    """Write one epoch in the allenai/cartography layout.
+
+    File ``{directory}/dynamics_epoch_{epoch}.jsonl``, one JSON record per example with
+    keys ``guid``, ``logits_epoch_{epoch}`` (list of floats) and ``gold`` (int), as
+    ``cartography.selection.selection_utils.log_training_dynamics`` writes them.
+    """
+    guids, golds = list(guids), np.asarray(golds)
+    z = [np.asarray(row, dtype=np.float64).ravel().tolist() for row in logits]
+    if not len(guids) == len(z) == len(golds):
+        raise ValueError(f"guids ({len(guids)}), logits ({len(z)}) and golds ({len(golds)}) "
+                         "must have the same length")
+    out_dir = Path(directory)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"dynamics_epoch_{int(epoch)}.jsonl"
+    key = f"logits_epoch_{int(epoch)}"
+    with open(path, "w", encoding="utf-8") as fh:
+        for guid, row, gold in zip(guids, z, golds):
+            guid = guid.item() if isinstance(guid, np.generic) else guid
+            fh.write(json.dumps({"guid": guid, key: row, "gold": int(gold)}) + "\n")
+    return path
+
+
+def _read_epoch(path: Path, epoch: int) -> dict:
+    key, records = f"logits_epoch_{epoch}", {}
+    with open(path, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                records[rec["guid"]] = (rec[key], int(rec["gold"]))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise DataError(path, f"a JSON object with keys guid, {key}, gold",
+                                f"{type(exc).__name__}: {exc}", line=line_no) from exc
+    return records
+
+
+def read_dynamics(directory) -> TrainingDynamics:
+    """Read every ``dynamics_epoch_{E}.jsonl`` (or ``.json``) file of ``directory``.
+
+    Examples keep the order of the first epoch's file; every epoch must hold the same
+    guids with the same gold label and the same number of logits.
+
+    Raises
+    ------
+    DataError
+        No epoch files, a malformed record, or epochs that disagree.
+    """
+    directory = Path(directory)
+    files = {int(m.group(1)): directory / f.name for f in sorted(directory.iterdir())
+             if (m := _EPOCH_FILE.match(f.name))} if directory.is_dir() else {}
+    if not files:
+        raise DataError(directory, "files named dynamics_epoch_{E}.jsonl", "none")
+    epochs = sorted(files)
+    first = _read_epoch(files[epochs[0]], epochs[0])
+    guids = list(first)
+    golds = np.array([first[g][1] for g in guids], dtype=np.int64)
+    logits = []
+    for e in epochs:
+        rec = first if e == epochs[0] else _read_epoch(files[e], e)
+        if set(rec) != set(guids) or any(rec[g][1] != first[g][1] for g in guids):
+            raise DataError(files[e], f"the guids and gold labels of epoch {epochs[0]}",
+                            "a different set")
+        try:
+            logits.append(np.array([rec[g][0] for g in guids], dtype=np.float64))
+        except ValueError as exc:
+            raise DataError(files[e], "the same number of logits for every example",
+                            "ragged logits") from exc
+    return TrainingDynamics(guids, np.stack(logits), golds, epochs)
+
+
+def plot_data_map(confidence, variability, correctness, path, *, title: str = "",
+                  max_points: int = 25000, seed: int = 0) -> Path:
+    """Scatter confidence (y) against variability (x), coloured by correctness.
+
+    Uses matplotlib's Agg canvas (imported here, no global pyplot state); at most
+    ``max_points`` examples, a seeded subsample, are drawn. Returns ``Path(path)``.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    mu, sd = np.asarray(confidence), np.asarray(variability)
+    corr = np.asarray(correctness, dtype=np.float64)
+    idx = np.arange(mu.size)
+    if mu.size > max_points:
+        idx = np.sort(np.random.default_rng(seed).choice(mu.size, max_points, replace=False))
+    fig = Figure(figsize=(7, 4.5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    points = ax.scatter(sd[idx], mu[idx], c=corr[idx], cmap="coolwarm_r", vmin=0, vmax=1,
+                        s=8, alpha=0.7, linewidths=0)
+    fig.colorbar(points, ax=ax, label="correctness")
+    for text, xy in (("ambiguous", (0.85, 0.5)), ("easy-to-learn", (0.25, 0.9)),
+                     ("hard-to-learn", (0.25, 0.1))):
+        ax.annotate(text, xy=xy, xycoords="axes fraction", ha="center", va="center",
+                    bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="grey"))
+    ax.set_xlabel("variability")
+    ax.set_ylabel("confidence")
+    ax.set_ylim(0, 1)
+    ax.set_title(title or f"data map ({mu.size} examples)")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    return path

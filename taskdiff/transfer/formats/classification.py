@@ -1,0 +1,53 @@
+"""Single-sentence and sentence-pair classification."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from taskdiff.errors import DataError
+from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+
+
+def _label_ids(rows, labels):
+    index = {l: i for i, l in enumerate(labels)}
+    out = []
+    for r in rows:
+        if r["label"] not in index:
+            raise DataError(r.get("source", "rows"), f"a label in {labels}", repr(r["label"]), field="label")
+        out.append(index[r["label"]])
+    return out
+
+
+@register_format
+class Classification(TaskFormat):
+    """One text, one label from the task's label set."""
+
+    name = "classification"
+
+    def _texts(self, rows):
+        return ([r["text"] for r in rows],)
+
+    def encode(self, rows, tokenizer, labels, max_length, train):
+        enc = tokenizer(*self._texts(rows), truncation=True, max_length=max_length)
+        ids = _label_ids(rows, labels)
+        feats = []
+        for i in range(len(rows)):
+            f = {k: enc[k][i] for k in enc.keys()}
+            f["labels"] = ids[i]
+            f["example_index"] = i
+            feats.append(f)
+        return Encoded(feats, [{} for _ in feats])
+
+    def decode(self, outputs, encoded, rows, labels):
+        logits = np.asarray(outputs["logits"])
+        return [labels[int(k)] for k in logits.argmax(-1)]
+
+
+@register_format
+class PairClassification(Classification):
+    """Two texts (premise / hypothesis, sentence pair), one label."""
+
+    name = "pair_classification"
+
+    def _texts(self, rows):
+        return [r["text_a"] for r in rows], [r["text_b"] for r in rows]

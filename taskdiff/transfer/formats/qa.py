@@ -1,0 +1,104 @@
+"""Extractive question answering: sliding windows over long contexts, span decoding.
+
+Long contexts are split into overlapping windows (``doc_stride``) instead of being
+truncated (a known jiant pain point); a window that does not contain the answer is trained
+to point at the first token. Decoding takes the best-scoring valid span over all windows
+of an example (at most ``max_answer_tokens`` long), as the SQuAD reference recipe does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+
+
+@register_format
+class ExtractiveQA(TaskFormat):
+    """Question + context -> the answer span in the context."""
+
+    name = "extractive_qa"
+    auto_class_name = "AutoModelForQuestionAnswering"
+    output_keys = ("start_logits", "end_logits")
+    target_keys = ("start_positions", "end_positions")
+    doc_stride = 128
+    max_answer_tokens = 30
+    n_best = 20
+
+    def model_kwargs(self, labels):
+        return {}
+
+    def encode(self, rows, tokenizer, labels, max_length, train):
+        stride = min(self.doc_stride, max_length // 4)
+        enc = tokenizer([r["question"].lstrip() for r in rows], [r["context"] for r in rows],
+                        truncation="only_second", max_length=max_length, stride=stride,
+                        return_overflowing_tokens=True, return_offsets_mapping=True)
+        feats, extras = [], []
+        for j in range(len(enc["input_ids"])):
+            i = enc["overflow_to_sample_mapping"][j]
+            seq = enc.sequence_ids(j)
+            offsets = [o if s == 1 else None for o, s in zip(enc["offset_mapping"][j], seq)]
+            f = {k: enc[k][j] for k in enc.keys() if k not in ("offset_mapping", "overflow_to_sample_mapping")}
+            f["start_positions"], f["end_positions"] = self._positions(rows[i], offsets)
+            f["example_index"] = i
+            feats.append(f)
+            extras.append({"offsets": offsets})
+        return Encoded(feats, extras)
+
+    @staticmethod
+    def _positions(row, offsets):
+        answers = row["answers"]
+        if not answers["text"]:
+            return 0, 0
+        start_char = answers["answer_start"][0]
+        end_char = start_char + len(answers["text"][0])
+        start = end = None
+        for pos, off in enumerate(offsets):
+            if off is None:
+                continue
+            if start is None and off[0] <= start_char < off[1]:
+                start = pos
+            if off[0] < end_char <= off[1]:
+                end = pos
+        if start is None or end is None or end < start:
+            return 0, 0
+        return start, end
+
+    def decode(self, outputs, encoded, rows, labels):
+        best = [(-np.inf, "") for _ in rows]
+        for start, end, feat, extra in zip(outputs["start_logits"], outputs["end_logits"],
+                                           encoded.features, encoded.extras):
+            i = feat["example_index"]
+            score, text = self._best_span(np.asarray(start), np.asarray(end), extra["offsets"], rows[i]["context"])
+            if score > best[i][0]:
+                best[i] = (score, text)
+        return [text for _, text in best]
+
+    def _best_span(self, start, end, offsets, context):
+        n = min(len(offsets), len(start))
+        valid = np.array([offsets[p] is not None for p in range(n)])
+        s_idx = [p for p in np.argsort(start[:n])[::-1][: self.n_best] if valid[p]]
+        e_idx = [p for p in np.argsort(end[:n])[::-1][: self.n_best] if valid[p]]
+        best = (-np.inf, "")
+        for s in s_idx:
+            for e in e_idx:
+                if e < s or e - s + 1 > self.max_answer_tokens:
+                    continue
+                score = start[s] + end[e]
+                if score > best[0]:
+                    best = (score, context[offsets[s][0]: offsets[e][1]])
+        return best
+
+    def references(self, rows):
+        return [{"id": r["id"], "answers": list(r["answers"]["text"])} for r in rows]
+
+    def gold_prob(self, outputs, batch):
+        import torch
+
+        ps = torch.softmax(outputs["start_logits"].float(), -1).gather(-1, batch["start_positions"].unsqueeze(-1))
+        pe = torch.softmax(outputs["end_logits"].float(), -1).gather(-1, batch["end_positions"].unsqueeze(-1))
+        return (ps * pe).squeeze(-1)
+
+    def correct(self, outputs, batch):
+        return ((outputs["start_logits"].argmax(-1) == batch["start_positions"])
+                & (outputs["end_logits"].argmax(-1) == batch["end_positions"]))

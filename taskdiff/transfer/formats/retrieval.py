@@ -1,0 +1,29 @@
+"""Retrieval (BUCC, Tatoeba): no training; sentences are embedded and matched."""
+
+from __future__ import annotations
+
+from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+
+
+@register_format
+class Retrieval(TaskFormat):
+    """Source and target sentences; the gold column names the aligned target id."""
+
+    name = "retrieval"
+    auto_class_name = "AutoModel"
+    trainable = False
+
+    def model_kwargs(self, labels):
+        return {}
+
+    def encode(self, rows, tokenizer, labels, max_length, train):
+        enc = tokenizer([r["text"] for r in rows], truncation=True, max_length=max_length)
+        feats = []
+        for i in range(len(rows)):
+            f = {k: enc[k][i] for k in enc.keys()}
+            f["example_index"] = i
+            feats.append(f)
+        return Encoded(feats, [{} for _ in feats])
+
+    def references(self, rows):
+        return [r["gold"] for r in rows]

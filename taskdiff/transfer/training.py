@@ -1,0 +1,159 @@
+"""Training a phase with ``transformers.Trainer`` (subclassed hooks, no training loop of ours).
+
+:class:`TransferTrainer` overrides two hooks: ``compute_loss`` (drops the bookkeeping column
+``example_index``, stops on a NaN/inf loss, feeds the dynamics recorder from the very
+forward pass that trains) and ``evaluate`` (English model selection with the task's own
+metric, through :mod:`taskdiff.transfer.evaluation`). Dynamic padding comes from the
+format's collator, length-grouped batches from ``train_sampling_strategy``; checkpoints
+are written every epoch so an interrupted phase resumes from the last one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from taskdiff.errors import NumericalError, ZeroShotViolation
+
+log = logging.getLogger(__name__)
+
+
+class TrainConfig(BaseModel):
+    """Hyperparameters of one phase; defaults are the X-STILTs reference setup (jiant)."""
+
+    model_config = ConfigDict(extra="forbid")
+    learning_rate: float = Field(1e-5, gt=0)
+    epochs: float = Field(3.0, gt=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    batch_size: int = Field(16, gt=0)
+    gradient_accumulation_steps: int = Field(1, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    max_length: int | None = Field(None, gt=8)
+    freeze_embeddings: bool = True
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    group_by_length: bool = True
+    early_stopping_patience: int | None = Field(None, ge=1)
+    select_best: bool = True
+    max_steps: int = -1
+    record_dynamics: bool = False
+    dynamics_mode: Literal["forward", "epoch_end"] = "forward"
+
+
+def _trainer_class():
+    import torch
+    from transformers import Trainer
+
+    class TransferTrainer(Trainer):
+        """``Trainer`` with the format's loss bookkeeping, dynamics and model selection."""
+
+        def __init__(self, *args, task_format=None, recorder=None, selection_fn=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.task_format, self.recorder, self.selection_fn = task_format, recorder, selection_fn
+            self.model_accepts_loss_kwargs = False
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            index = inputs.pop("example_index", None)
+            outputs = model(**inputs)
+            loss = outputs["loss"]
+            if not torch.isfinite(loss):
+                raise NumericalError(
+                    f"loss is {loss.item()} at step {self.state.global_step} (epoch {self.state.epoch:.2f}); "
+                    "the last good checkpoint is kept - lower the learning rate or use fp32")
+            if self.recorder is not None and model.training and self.recorder.mode == "forward" and index is not None:
+                with torch.no_grad():
+                    epoch = math.floor(self.state.epoch or 0.0)
+                    self.recorder.record(epoch, index, self.task_format.gold_prob(outputs, inputs),
+                                         self.task_format.correct(outputs, inputs))
+            return (loss, outputs) if return_outputs else loss
+
+        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+            if self.selection_fn is None:
+                return {}
+            scores = self.selection_fn(self.model)
+            metrics = {f"{metric_key_prefix}_{k}": v for k, v in scores.items()}
+            metrics["epoch"] = self.state.epoch
+            self.log(metrics)
+            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+            return metrics
+
+    return TransferTrainer
+
+
+def training_arguments(cfg: TrainConfig, output_dir: Path, seed: int, precision: str, has_selection: bool,
+                       primary: str, progress: bool = True):
+    """``TrainingArguments`` for one phase (epoch checkpoints, selection on English dev)."""
+    import torch
+    from transformers import TrainingArguments
+
+    select = has_selection and cfg.select_best
+    return TrainingArguments(
+        output_dir=str(output_dir), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps, warmup_steps=cfg.warmup_ratio, weight_decay=cfg.weight_decay,
+        per_device_train_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        lr_scheduler_type="linear", seed=seed, data_seed=seed,
+        bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=not torch.cuda.is_available(),
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
+        eval_strategy="epoch" if has_selection else "no", save_strategy="epoch",
+        save_total_limit=2, load_best_model_at_end=select,
+        metric_for_best_model=primary if select else None, greater_is_better=True,
+        logging_strategy="epoch", report_to="none", disable_tqdm=not progress,
+        remove_unused_columns=False, dataloader_num_workers=0,
+    )
+
+
+def check_english(rows: list[dict], role: str, language: str = "en") -> None:
+    """The zero-shot guard: refuse any non-English example in training or selection."""
+    bad = [r for r in rows if r.get("language", language) != language]
+    if bad:
+        raise ZeroShotViolation(
+            f"{len(bad)} {role} examples are not {language!r} (first: id {bad[0]['id']!r}, "
+            f"language {bad[0].get('language')!r}); training and model selection must be English only")
+
+
+def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: TrainConfig, output_dir: Path,
+                seed: int, selection_fn: Callable | None, primary: str, recorder=None, max_length: int = 128,
+                progress: bool = True, callbacks: list | None = None):
+    """Fine-tune ``model`` on ``train_rows``; resumes from the last checkpoint in ``output_dir``.
+
+    Returns
+    -------
+    transformers.Trainer
+        The trainer, with the best (or last) model loaded.
+    """
+    import datasets
+    from transformers import EarlyStoppingCallback
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from taskdiff.transfer.dynamics import make_dynamics_callback
+    from taskdiff.transfer.models import freeze_word_embeddings
+    from taskdiff.transfer.precision import resolve_precision
+
+    check_english(train_rows, "training")
+    precision = resolve_precision(cfg.precision)
+    encoded = fmt.encode(train_rows, tokenizer, labels, max_length, train=True)
+    for f in encoded.features:
+        ids = f["input_ids"]
+        f["length"] = max(len(x) for x in ids) if ids and isinstance(ids[0], list) else len(ids)
+    dataset = datasets.Dataset.from_list(encoded.features)
+    if cfg.freeze_embeddings:
+        freeze_word_embeddings(model)
+    args = training_arguments(cfg, output_dir, seed, precision, selection_fn is not None, primary, progress)
+    cbs = list(callbacks or [])
+    if recorder is not None:
+        cbs.append(make_dynamics_callback(recorder))
+    if cfg.early_stopping_patience and selection_fn is not None:
+        cbs.append(EarlyStoppingCallback(cfg.early_stopping_patience))
+    collate = fmt.collator(tokenizer)
+    trainer = _trainer_class()(
+        model=model, args=args, train_dataset=dataset, data_collator=lambda b: collate(
+            [{k: v for k, v in f.items() if k != "length"} for f in b]),
+        processing_class=tokenizer, callbacks=cbs, task_format=fmt, recorder=recorder, selection_fn=selection_fn)
+    last = get_last_checkpoint(str(output_dir)) if Path(output_dir).exists() else None
+    if last:
+        log.info("resuming from %s", last)
+    trainer.train(resume_from_checkpoint=last)
+    return trainer
