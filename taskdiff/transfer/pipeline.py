@@ -49,9 +49,6 @@ def target_languages(task: TaskConfig, requested: list[str] | None) -> list[str]
     """The requested languages this target has (all of its languages when none requested)."""
     if not requested:
         return list(task.languages)
-    missing = [l for l in requested if l not in task.languages]
-    if missing:
-        log.warning("target %s has no languages %s; skipped there", task.name, missing)
     return [l for l in requested if l in task.languages]
 
 
@@ -62,6 +59,9 @@ def _preload(ws: Workspace, req: TransferRequest) -> None:
         ws.rows(task, "train", task.train_language)
     for name in req.targets:
         task = get_task(name)
+        missing = [l for l in req.languages or [] if l not in task.languages]
+        if missing:
+            log.warning("target %s has no languages %s; skipped there", task.name, missing)
         if task.trainable:
             ws.rows(task, "train", task.train_language)
         for lang in target_languages(task, req.languages):

@@ -116,8 +116,10 @@ def check_english(rows: list[dict], role: str, language: str = "en") -> None:
 
 def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: TrainConfig, output_dir: Path,
                 seed: int, selection_fn: Callable | None, primary: str, recorder=None, max_length: int = 128,
-                progress: bool = True, callbacks: list | None = None):
+                progress: bool = True, callbacks: list | None = None, selection_rows: list[dict] | None = None):
     """Fine-tune ``model`` on ``train_rows``; resumes from the last checkpoint in ``output_dir``.
+
+    ``selection_fn(model) -> scores`` scores the English ``selection_rows`` at each epoch end.
 
     Returns
     -------
@@ -133,6 +135,7 @@ def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: Trai
     from taskdiff.transfer.precision import resolve_precision
 
     check_english(train_rows, "training")
+    check_english(selection_rows or [], "model-selection")
     precision = resolve_precision(cfg.precision)
     encoded = fmt.encode(train_rows, tokenizer, labels, max_length, train=True)
     for f in encoded.features:
@@ -149,9 +152,14 @@ def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: Trai
         cbs.append(EarlyStoppingCallback(cfg.early_stopping_patience))
     collate = fmt.collator(tokenizer)
     trainer = _trainer_class()(
-        model=model, args=args, train_dataset=dataset, data_collator=lambda b: collate(
+        model=model, args=args, train_dataset=dataset, eval_dataset=selection_rows if selection_fn else None,
+        data_collator=lambda b: collate(
             [{k: v for k, v in f.items() if k != "length"} for f in b]),
         processing_class=tokenizer, callbacks=cbs, task_format=fmt, recorder=recorder, selection_fn=selection_fn)
+    if not progress:
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
     last = get_last_checkpoint(str(output_dir)) if Path(output_dir).exists() else None
     if last:
         log.info("resuming from %s", last)

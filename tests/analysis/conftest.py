@@ -109,5 +109,13 @@ def effect_study(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def null_study(tmp_path_factory) -> Path:
     """A study where no feature is related to the gain (9 tasks)."""
-    gains, profiles = simulate_study(3, n_tasks=9, effect=0.0, task_sd=0.5)
+    gains, profiles = simulate_study(5, n_tasks=9, effect=0.0, task_sd=0.5)
     return write_study(tmp_path_factory.mktemp("null"), gains, profiles)
+
+
+@pytest.fixture(scope="session")
+def sim():
+    """The simulator functions, for tests that build tables in memory."""
+    import types
+    return types.SimpleNamespace(study=simulate_study, profiles=simulate_profiles,
+                                 write=write_study)

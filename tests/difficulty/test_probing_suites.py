@@ -179,10 +179,11 @@ def test_odd_one_out_replaces_one_word_with_same_upos():
     upos_of = {}
     for sent in corpus:
         for t in sent:
-            upos_of.setdefault(t["form"], set()).add(t["upos"])
+            upos_of.setdefault(t["form"].lower(), set()).add(t["upos"])
     probe = build_probe_suite(corpus, seed=2, probes=["odd_one_out"]).probes["odd_one_out"]
     counts = Counter(probe.labels.tolist())
     assert counts["C"] == counts["O"] > 0
+    capitalised = 0
     for words, lab, meta in zip(probe.sentences, probe.labels, probe.meta):
         orig = [t["form"] for t in corpus[meta["source"]] if isinstance(t["id"], int)]
         diff = [k for k in range(len(orig)) if words[k] != orig[k]]
@@ -193,7 +194,10 @@ def test_odd_one_out_replaces_one_word_with_same_upos():
         assert diff == [j] and meta["original"] == orig[j] and meta["replacement"] == words[j]
         assert words[j].lower() != orig[j].lower()
         upos = corpus[meta["source"]].filter(id=lambda i: isinstance(i, int))[j]["upos"]
-        assert upos in ("NOUN", "VERB") and upos in upos_of[words[j]]
+        assert upos in ("NOUN", "VERB") and upos in upos_of[words[j].lower()]
+        assert words[j][0].isupper() == orig[j][0].isupper()  # case pattern kept
+        capitalised += orig[j][0].isupper()
+    assert capitalised > 0  # the case rule was exercised
 
 
 def test_deterministic_for_a_seed_and_seed_matters():

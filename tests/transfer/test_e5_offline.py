@@ -49,9 +49,9 @@ def test_dequantize_hand_made_blocks():
     # byte j = low nibble j, high nibble 15 - j  ->  w[j] = (j - 8) d, w[j + 16] = (7 - j) d
     raw = _block(0.5, [j | (15 - j) << 4 for j in range(16)])
     raw += _block(-0.25, [0x8F] * 16)            # low 15 -> 7 * -0.25, high 8 -> 0
-    want = ([-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
-            + [3.5, 3.0, 2.5, 2.0, 1.5, 1.0, 0.5, 0.0, -0.5, -1.0, -1.5, -2.0, -2.5, -3.0, -3.5, -4.0]
-            + [-1.75] * 16 + [0.0] * 16)
+    low = [-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    high = [3.5, 3.0, 2.5, 2.0, 1.5, 1.0, 0.5, 0.0, -0.5, -1.0, -1.5, -2.0, -2.5, -3.0, -3.5, -4.0]
+    want = low + high + [-1.75] * 16 + [0.0] * 16
     for chunk in (1, 1 << 20):                    # chunked and one-shot give the same
         got = _q4.dequantize_q4_0(raw, 64, chunk_blocks=chunk)
         assert got.dtype == np.float32

@@ -16,7 +16,8 @@ tense                   semantic    sentence  Tense of the root, else of its fir
 subj_number             semantic    sentence  Number of the root's nsubj (nsubj:* included)
 obj_number              semantic    sentence  Number of the root's obj
 odd_one_out             semantic    sentence  "C": one NOUN/VERB replaced by another corpus word
-                                              of the same UPOS (different lower-cased form), "O"
+                                              of the same UPOS (different lower-cased form,
+                                              drawn by corpus frequency, case pattern kept), "O"
 coordination_inversion  semantic    sentence  "I": the two coordinated clauses swapped, "O": not
 ======================  ==========  ========  =================================================
 
@@ -232,18 +233,25 @@ def _bigram_apply(s: _Sent, plan, cfg, rng):
 
 
 def _somo_plan(s: _Sent, cfg: dict):
-    lower = cfg["vocab_lower"]
-    ok = [j for j, u in enumerate(s.upos) if u in cfg["replace_upos"]
-          and len(lower.get(u, ()) - {s.forms[j].lower()}) > 0]
+    vocab = cfg["vocab"]  # built from these sentences, so it holds the word itself
+    ok = [j for j, u in enumerate(s.upos) if u in cfg["replace_upos"] and len(vocab[u][0]) > 1]
     return ok or None
+
+
+def _match_case(new: str, old: str) -> str:
+    """``new`` (lower case) written with the case pattern of ``old``."""
+    if len(old) > 1 and old.isupper():
+        return new.upper()
+    return new[:1].upper() + new[1:] if old[:1].isupper() else new
 
 
 def _somo_apply(s: _Sent, plan, cfg, rng):
     j = int(rng.choice(plan))
-    pool = cfg["vocab"][s.upos[j]]
-    new = s.forms[j]
-    while new.lower() == s.forms[j].lower():  # the plan guarantees another form exists
-        new = pool[int(rng.integers(len(pool)))]
+    forms, probs = cfg["vocab"][s.upos[j]]
+    new = s.forms[j].lower()
+    while new == s.forms[j].lower():  # the plan guarantees another form exists
+        new = forms[rng.choice(len(forms), p=probs)]
+    new = _match_case(new, s.forms[j])
     words = list(s.forms)
     words[j] = new
     return words, {"position": j, "original": s.forms[j], "replacement": new}
@@ -321,11 +329,18 @@ PROBES = {
 
 
 def _vocabulary(sents) -> dict:
-    vocab: dict = {}
+    """UPOS -> (lower-cased forms, their corpus frequencies as probabilities)."""
+    counts: dict = {}
     for s in sents:
         for form, upos in zip(s.forms, s.upos):
-            vocab.setdefault(upos, set()).add(form)
-    return {u: sorted(forms) for u, forms in vocab.items()}
+            bucket = counts.setdefault(upos, {})
+            bucket[form.lower()] = bucket.get(form.lower(), 0) + 1
+    out = {}
+    for upos, bucket in counts.items():
+        forms = sorted(bucket)
+        freq = np.array([bucket[f] for f in forms], dtype=np.float64)
+        out[upos] = (forms, freq / freq.sum())
+    return out
 
 
 def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int = 20,
@@ -354,10 +369,8 @@ def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int =
         if name not in PROBES:
             raise UnknownNameError("probe", name, PROBES)
     sents = [_convert(t) for t in load_sentences(source)]
-    vocab = _vocabulary(sents)
     cfg = dict(deprel_subtypes=deprel_subtypes, depth_cap=depth_cap, length_bins=length_bins,
-               replace_upos=tuple(replace_upos), vocab=vocab,
-               vocab_lower={u: {w.lower() for w in forms} for u, forms in vocab.items()})
+               replace_upos=tuple(replace_upos), vocab=_vocabulary(sents))
     built, dropped = [], {}
     for name in names:
         group, level, builder = PROBES[name]

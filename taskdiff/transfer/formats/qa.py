@@ -26,7 +26,7 @@ class ExtractiveQA(TaskFormat):
     n_best = 20
 
     def model_kwargs(self, labels):
-        return {}
+        return {"num_labels": 2}  # start and end logits
 
     def encode(self, rows, tokenizer, labels, max_length, train):
         stride = min(self.doc_stride, max_length // 4)
@@ -90,7 +90,7 @@ class ExtractiveQA(TaskFormat):
         return best
 
     def references(self, rows):
-        return [{"id": r["id"], "answers": list(r["answers"]["text"])} for r in rows]
+        return [list(r["answers"]["text"]) for r in rows]
 
     def gold_prob(self, outputs, batch):
         import torch

@@ -139,17 +139,22 @@ class TaskConfig(BaseModel):
             raise ValueError(f"train_language {self.train_language!r} is not in languages")
         return self
 
-    def local_root(self, data_dir: Path | None) -> Path | None:
-        """The directory the local files are read from, or None when unknown."""
+    def data_root(self, data_dir: Path | None) -> Path | None:
+        """The folder local paths start from: the task file's ``root`` (user files), else ``data_dir``."""
         if self.local is None:
             return None
         if self.base_dir is not None:
             return safe_join(self.base_dir, self.local.root)
-        if data_dir is None:
+        return Path(data_dir) if data_dir is not None else None
+
+    def local_root(self, data_dir: Path | None) -> Path | None:
+        """The directory the task's local files are in, or None when unknown."""
+        root = self.data_root(data_dir)
+        if root is None:
             return None
         if self.local.layout == "xtreme":
-            return Path(data_dir) / "xtreme" / str(self.local.dataset)
-        return safe_join(data_dir, self.local.root)
+            return root / "xtreme" / str(self.local.dataset)
+        return root if self.base_dir is not None else safe_join(root, self.local.root)
 
 
 def _deep_merge(base: dict, override: dict) -> dict:

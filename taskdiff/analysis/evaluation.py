@@ -1,0 +1,240 @@
+"""Leave-one-intermediate-task-out evaluation of gain prediction, with baselines.
+
+For each intermediate task h, the predictor is fitted on the other tasks and predicts h's
+gain on every target from h's profile alone. The n held-out predictions per target form a
+ranking of the n candidate tasks, scored against the observed task-level means with
+Spearman's rho, NDCG@k, Regret@k and top-1 hit (:mod:`taskdiff.analysis.ranking`).
+
+Baselines, scored on exactly the same candidates and truth:
+
+- ``data size``: rank by ``n_examples`` (bigger is better).
+- ``LogME``: rank by ``logme`` (higher is better), when profiles have it.
+- ``best on average``: rank the candidates for target t by their mean standardised gain on
+  the *other* targets (the training folds of a leave-one-target-out split, Poth et al.
+  2021). It uses gains of the held-out task on other targets, which a truly new task
+  does not have: a strong, partly unfair reference, not a competitor.
+- ``random``: the exact expected value over uniformly random rankings.
+
+"Better than random" is decided by a one-sided permutation test of the predictor's mean
+Spearman over targets: the intermediate tasks are permuted, the same permutation for every
+target, so that the dependence between targets stays in the null distribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from taskdiff.analysis._format import fmt_number, fmt_p, frame_to_markdown, frame_to_text
+from taskdiff.analysis.corrstats import spearman_rows
+from taskdiff.analysis.prediction import GainPredictor, task_targets
+from taskdiff.analysis.ranking import (ndcg_at_k, random_expectation, regret_at_k,
+                                       top1_hit)
+from taskdiff.analysis.table import StudyTable
+
+__all__ = ["RankingEvaluation", "leave_one_task_out", "PREDICTOR", "RANDOM"]
+
+PREDICTOR, RANDOM = "predictor", "random"
+METRIC_COLUMNS = ("spearman", "ndcg", "regret", "top1")
+
+
+@dataclass
+class RankingEvaluation:
+    """Per-target ranking quality of the predictor and the baselines.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per (method, key): ``method, target[, language], n, spearman, ndcg, regret,
+        top1``.
+    predictions : DataFrame
+        Held-out predictions: ``intermediate, key, predicted, observed_gain,
+        observed_score``.
+    k : int
+        Cut-off of NDCG and Regret.
+    p_better_than_random : float
+        One-sided permutation p-value of the predictor's mean Spearman.
+    notes : list of str
+        Baselines that could not be computed, and why.
+    """
+
+    frame: pd.DataFrame
+    predictions: pd.DataFrame
+    k: int
+    p_better_than_random: float
+    alpha: float = 0.05
+    notes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the per-target frame."""
+        return self.frame.copy()
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Mean of each metric over targets, one row per method (predictor first)."""
+        f = self.frame.groupby("method", sort=False)[list(METRIC_COLUMNS)].mean()
+        f = f.rename(columns={"ndcg": f"ndcg@{self.k}", "regret": f"regret@{self.k}"})
+        f.insert(0, "targets", self.frame.groupby("method", sort=False).size())
+        return f
+
+    @property
+    def better_than_random(self) -> bool:
+        """Mean Spearman significantly above 0 and mean Regret@k below random's."""
+        s = self.summary_frame()
+        return bool(self.p_better_than_random <= self.alpha
+                    and s.loc[PREDICTOR, f"regret@{self.k}"] <= s.loc[RANDOM, f"regret@{self.k}"])
+
+    def verdict(self) -> str:
+        """A sentence on whether the predictor beats random ranking, and the best method."""
+        s = self.summary_frame()
+        rk = f"regret@{self.k}"
+        pred, rand = s.loc[PREDICTOR], s.loc[RANDOM]
+        stats = (f"mean Spearman {fmt_number(pred['spearman'], 2)} (one-sided permutation "
+                 f"p = {fmt_p(self.p_better_than_random)}), Regret@{self.k} "
+                 f"{pred[rk]:.2%} vs {rand[rk]:.2%} for a random ranking, top-1 hit rate "
+                 f"{pred['top1']:.0%} vs {rand['top1']:.0%}")
+        if self.better_than_random:
+            head = "The predictor ranks held-out intermediate tasks better than random"
+        else:
+            head = "The predictor ranks held-out intermediate tasks no better than random"
+        best = s[rk].drop(RANDOM).idxmin()
+        tail = (f" The lowest mean Regret@{self.k} is that of '{best}' "
+                f"({s.loc[best, rk]:.2%}).")
+        return f"{head}: {stats}.{tail}"
+
+    def _display(self) -> pd.DataFrame:
+        s = self.summary_frame().reset_index()
+        return s
+
+    def summary(self) -> str:
+        """Plain text: settings, the mean-over-targets table and the verdict."""
+        head = (f"Leave-one-intermediate-task-out evaluation, k = {self.k}, "
+                f"{self.frame['n'].max()} candidate tasks")
+        return "\n".join([head, "", frame_to_text(self._display(), _PCT), "",
+                          self.verdict()] + [f"note: {n}" for n in self.notes])
+
+    def to_markdown(self) -> str:
+        """Markdown table of the means over targets, then the verdict."""
+        notes = "".join(f"\n\n*Note:* {n}" for n in self.notes)
+        return frame_to_markdown(self._display(), _PCT) + "\n\n" + self.verdict() + notes
+
+
+def _pct(x) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:.1%}"
+
+
+_PCT = {"regret@1": _pct, "regret@3": _pct, "regret@5": _pct, "top1": _pct}
+
+
+def _loto_predictions(table: StudyTable, predictor: GainPredictor) -> pd.DataFrame:
+    tasks = table.intermediates
+    preds = []
+    for h in tasks:
+        model = predictor.clone_for_cv().fit(table.subset([t for t in tasks if t != h]))
+        p = model.predict(table.profiles.loc[[h]])
+        key = (p["target"] if predictor.by == "target"
+               else list(zip(p["target"], p["language"])))
+        preds.append(pd.Series(p["predicted_gain"].to_numpy(), index=key, name=h))
+    return pd.DataFrame(preds)
+
+
+def _baseline_scores(table: StudyTable, truth: pd.DataFrame, by: str) -> tuple[dict, list]:
+    notes, out = [], {}
+    prof = table.profiles.loc[truth.index]
+    for name, col in (("data size", "n_examples"), ("LogME", "logme")):
+        if col in prof.columns and prof[col].notna().sum() >= 2:
+            out[name] = pd.DataFrame({k: prof[col] for k in truth.columns})
+        else:
+            notes.append(f"baseline '{name}' skipped: profiles lack '{col}'")
+    z = table.task_means("gain_z")
+    if z.shape[1] >= 2:
+        avg = {}
+        for key in truth.columns:
+            target = key if by == "target" else key[0]
+            avg[key] = z.drop(columns=target).mean(axis=1)
+        out["best on average"] = pd.DataFrame(avg)
+    else:
+        notes.append("baseline 'best on average' skipped: it needs at least two targets")
+    return out, notes
+
+
+def _score_ranking(pred: np.ndarray, gain: np.ndarray, score: np.ndarray, k: int) -> dict:
+    rho = float(spearman_rows(pred, gain)) if np.isfinite(pred).all() else float(
+        pd.Series(pred).corr(pd.Series(gain), method="spearman"))
+    return {"spearman": rho, "ndcg": ndcg_at_k(score - score.min(), pred, k),
+            "regret": regret_at_k(score, pred, k), "top1": top1_hit(gain, pred)}
+
+
+def _long_predictions(P: pd.DataFrame, G: pd.DataFrame, S: pd.DataFrame) -> pd.DataFrame:
+    rows = [{"intermediate": task, "key": key, "predicted": P.at[task, key],
+             "observed_gain": G.at[task, key], "observed_score": S.at[task, key]}
+            for key in G.columns for task in G.index if np.isfinite(G.at[task, key])]
+    return pd.DataFrame(rows)
+
+
+def _perm_test(P: pd.DataFrame, G: pd.DataFrame, n_perm: int, seed: int) -> float:
+    """One-sided p-value of the mean Spearman over keys.
+
+    The exchangeable unit is the intermediate task: one permutation of the tasks is applied
+    to the predictions of every target at once, which keeps the dependence between targets
+    (a task that helps one target tends to help all) in the null distribution.
+    """
+    rng = np.random.default_rng(seed)
+    x_all, y_all = P.to_numpy(dtype=float), G.to_numpy(dtype=float)
+    perms = rng.permuted(np.tile(np.arange(len(P)), (n_perm, 1)), axis=1)
+    obs, null = [], []
+    for j in range(y_all.shape[1]):
+        ok = np.isfinite(y_all[:, j])
+        x, y = x_all[:, j], y_all[ok, j]
+        obs.append(float(spearman_rows(x[ok], y)))
+        null.append(spearman_rows(x[perms][:, ok], y[None, :]))
+    obs_m = np.nanmean(obs)
+    with np.errstate(invalid="ignore"):
+        null_m = np.nanmean(np.stack(null), axis=0)
+    return float((1 + np.count_nonzero(null_m >= obs_m - 1e-12)) / (n_perm + 1))
+
+
+def leave_one_task_out(table: StudyTable, predictor: GainPredictor | None = None, k: int = 3,
+                       *, n_perm: int = 2000, seed: int = 0,
+                       alpha: float = 0.05) -> RankingEvaluation:
+    """Evaluate ``predictor`` by leave-one-intermediate-task-out, next to the baselines.
+
+    Parameters
+    ----------
+    table : StudyTable
+        The study (primary metric rows are used).
+    predictor : GainPredictor, optional
+        Unfitted predictor (default ``GainPredictor()``); cloned for every fold.
+    k : int
+        Cut-off for NDCG@k and Regret@k.
+    n_perm : int
+        Permutations of the better-than-random test.
+    seed : int
+        Seed of that test.
+    alpha : float
+        Level of that test.
+    """
+    predictor = predictor if predictor is not None else GainPredictor()
+    gains = task_targets(table, predictor.by)
+    scores = task_targets(table, predictor.by, "score")
+    methods = {PREDICTOR: _loto_predictions(table, predictor).reindex(
+        index=gains.index, columns=gains.columns)}
+    base, notes = _baseline_scores(table, gains, predictor.by)
+    methods.update(base)
+    rows = []
+    for key in gains.columns:
+        ok = gains[key].notna().to_numpy()
+        g, s = gains[key].to_numpy(dtype=float)[ok], scores[key].to_numpy(dtype=float)[ok]
+        keycols = ({"target": key} if predictor.by == "target"
+                   else {"target": key[0], "language": key[1]})
+        for name, frame in methods.items():
+            pred = frame[key].to_numpy(dtype=float)[ok]
+            rows.append({"method": name, **keycols, "n": int(ok.sum()),
+                         **_score_ranking(pred, g, s, k)})
+        rows.append({"method": RANDOM, **keycols, "n": int(ok.sum()),
+                     **random_expectation(s, k)})
+    long = _long_predictions(methods[PREDICTOR], gains, scores)
+    p = _perm_test(methods[PREDICTOR], gains, n_perm, seed)
+    return RankingEvaluation(frame=pd.DataFrame(rows), predictions=long, k=k,
+                             p_better_than_random=p, alpha=alpha, notes=notes)

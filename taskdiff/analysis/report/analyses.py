@@ -1,0 +1,117 @@
+"""Run every analysis of the report on a study table, keeping refusals as messages.
+
+A model that cannot be fitted (too few intermediate tasks, a design that is not identified)
+is not an error for the report: the message is kept and shown *instead of* a number.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from taskdiff.analysis.correlation import CorrelationResults, correlate
+from taskdiff.analysis.design import IdentificationError, InsufficientDataError
+from taskdiff.analysis.evaluation import RankingEvaluation, leave_one_task_out
+from taskdiff.analysis.mixed import MixedGainModel
+from taskdiff.analysis.prediction import GainPredictor
+from taskdiff.analysis.regression import CoefficientResults, GainRegression
+from taskdiff.analysis.table import StudyTable
+
+__all__ = ["DEFAULT_MODEL_FEATURES", "ModelOutcome", "StudyAnalysis", "analyse_study"]
+
+#: The pre-specified multivariable model: size, difficulty and kind of task. Fixed before
+#: seeing the gains, so its p-values need no selection correction.
+DEFAULT_MODEL_FEATURES = ("log_n_examples", "normalized_baseline_loss",
+                          "probing.syntax_semantics_index")
+#: Fewest intermediate tasks for leave-one-task-out prediction (3 training tasks + 1).
+MIN_TASKS_LOTO = 4
+
+
+@dataclass
+class ModelOutcome:
+    """A fitted model, or the reason it was not fitted."""
+
+    name: str
+    features: tuple[str, ...]
+    results: CoefficientResults | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the model was fitted."""
+        return self.results is not None
+
+
+@dataclass
+class StudyAnalysis:
+    """Everything the report shows, computed once."""
+
+    table: StudyTable
+    correlations: CorrelationResults | None
+    univariate: dict[str, ModelOutcome]
+    multivariable: ModelOutcome
+    mixed: ModelOutcome
+    evaluation: RankingEvaluation | None
+    evaluation_message: str | None
+    settings: dict = field(default_factory=dict)
+
+
+def _fit(name: str, model, table: StudyTable, features) -> ModelOutcome:
+    out = ModelOutcome(name=name, features=tuple(features))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out.results = model.fit(table)
+    except (InsufficientDataError, IdentificationError) as exc:
+        out.message = str(exc)
+    return out
+
+
+def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
+                  model_features: Sequence[str] | None = None, k: int = 3, seed: int = 0,
+                  n_perm: int = 9999, n_boot: int = 2000, alpha: float = 0.05,
+                  predictor: GainPredictor | None = None) -> StudyAnalysis:
+    """Correlations, univariate and multivariable regressions, mixed model, LOTO prediction.
+
+    Parameters
+    ----------
+    table : StudyTable
+        The study.
+    features : sequence of str, optional
+        Features to correlate and regress one at a time (default: usable features).
+    model_features : sequence of str, optional
+        Features of the multivariable and mixed models (default
+        :data:`DEFAULT_MODEL_FEATURES`, those present in the study).
+    k : int
+        Cut-off of NDCG@k and Regret@k.
+    seed, n_perm, n_boot, alpha
+        Passed to the correlation analysis and the permutation test of prediction.
+    predictor : GainPredictor, optional
+        The predictor to evaluate (default ``GainPredictor()``).
+    """
+    feats = list(features or table.usable_features())
+    if model_features is None:
+        model_features = [f for f in DEFAULT_MODEL_FEATURES if f in table.profiles.columns]
+    model_features = list(model_features)
+    corr = None
+    if table.n_tasks >= 3 and feats:
+        corr = correlate(table, features=feats, n_perm=n_perm, n_boot=n_boot, seed=seed,
+                         alpha=alpha)
+    uni = {f: _fit(f"OLS of gain_z on {f}", GainRegression([f]), table, [f]) for f in feats}
+    multi = _fit("Pre-specified OLS", GainRegression(model_features), table, model_features)
+    mixed = _fit("Mixed model", MixedGainModel(model_features), table, model_features)
+    evaluation, msg = None, None
+    if table.n_tasks < MIN_TASKS_LOTO:
+        msg = (f"leave-one-task-out prediction needs at least {MIN_TASKS_LOTO} intermediate "
+               f"tasks, found {table.n_tasks}")
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            evaluation = leave_one_task_out(table, predictor, k=k, seed=seed, alpha=alpha)
+    settings = dict(k=k, seed=seed, n_perm=n_perm, n_boot=n_boot, alpha=alpha,
+                    features=feats, model_features=model_features,
+                    predictor=repr(predictor or GainPredictor()))
+    return StudyAnalysis(table=table, correlations=corr, univariate=uni, multivariable=multi,
+                         mixed=mixed, evaluation=evaluation, evaluation_message=msg,
+                         settings=settings)
