@@ -28,7 +28,7 @@ S1 = _rows("1 The the DET Definite=Def 2 det",
            "4 . . PUNCT _ 3 punct")
 S2 = _rows("1 She she PRON Number=Sing 3 nsubj",
            "2 has have AUX Tense=Pres 3 aux",
-           "3 seen see VERB VerbForm=Part 0 root",
+           "3 seen see VERB Tense=Past|VerbForm=Part 0 root",
            "4 the the DET _ 5 det",
            "5 dog dog NOUN Number=Sing 3 obj",
            "6 , , PUNCT _ 10 punct",
@@ -110,7 +110,7 @@ def test_sentence_probes_hand_labels(sentences):
 
     # depth: S1 slept > cats > The = 3; S2 seen > ran > cats > the = 4; S3 know > I = 2
     assert labels("tree_depth") == {0: "3", 1: "4", 2: "2", 3: "3", 4: "3", 5: "4"}
-    # tense: root's own Tense, else its aux (S2 "has", S3 "do")
+    # tense: the finite word among root and aux: S2 "has" (root is a Past participle), S3 "do"
     assert labels("tense") == {0: "Past", 1: "Pres", 2: "Pres", 3: "Pres", 4: "Past", 5: "Past"}
     # subject number, nsubj:pass included (S5)
     assert labels("subj_number") == {0: "Plur", 1: "Sing", 2: "Sing", 3: "Plur", 4: "Sing",

@@ -30,7 +30,7 @@ def write(path: Path, content: str | bytes) -> Path:
     return path
 
 
-def assert_canonical(rows: list[dict], fmt: str) -> None:
+def assert_canonical(rows: list[dict], fmt: str, spans: bool = True) -> None:
     """An independent check of the schema (not the readers' own validator)."""
     assert rows
     ids = [r["id"] for r in rows]
@@ -45,7 +45,8 @@ def assert_canonical(rows: list[dict], fmt: str) -> None:
         elif fmt == "extractive_qa":
             ans = row["answers"]
             for text, start in zip(ans["text"], ans["answer_start"], strict=True):
-                assert row["context"][start:start + len(text)] == text
+                assert isinstance(text, str) and type(start) is int
+                assert not spans or row["context"][start:start + len(text)] == text
         elif fmt == "multiple_choice":
             assert all(isinstance(c, str) for c in row["choices"])
             assert type(row["label"]) is int and 0 <= row["label"] < len(row["choices"])
@@ -312,18 +313,35 @@ def test_xtreme_files_and_read_xtreme(tmp_path):
 def fuzz_read(reader: str, content: bytes, name: str = "f.txt", fmt: str = "tagging", **options) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = write(Path(tmp) / name, content)
+        if reader in ("jsonl", "csv", "tsv"):
+            options["format"] = fmt
         try:
             rows = get_reader(reader)(path, **options)
         except DataError:
             return
-        assert_canonical(rows, fmt)
+        assert_canonical(rows, fmt, spans=options.get("check_answers", True))
 
 
 LINE_TEXT = st.text(alphabet=st.sampled_from(list("ab1_-.=|#\t \"',é\r") + ["\n", "\u2028"]), max_size=200)
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=5), st.sampled_from(["A", "B", "0"]))
 JSON_VALUES = st.recursive(SCALARS, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(
     st.sampled_from(["text", "answer_start", "a", "b"]), kids, max_size=3), max_leaves=8)
-RECORDS = st.dictionaries(st.sampled_from(["a", "b", "c", "d", "id"]), JSON_VALUES, max_size=5)
+
+
+@st.composite
+def records(draw):
+    """Mostly well-formed records for the jsonl options below; sometimes a key is missing or odd."""
+    good = {"a": st.text(max_size=3), "b": st.fixed_dictionaries({"text": st.text(max_size=3)}) | st.text(max_size=3),
+            "c": st.sampled_from(["x", "y"]), "d": st.sampled_from(["A", "B"]), "id": st.text("pq", min_size=1, max_size=3)}
+    out = {}
+    for key, strategy in good.items():
+        roll = draw(st.integers(0, 24))
+        if roll:
+            out[key] = draw(strategy if roll > 1 else JSON_VALUES)
+    return out
+
+
+RECORDS = records()
 
 
 @FUZZ
@@ -349,16 +367,64 @@ def test_fuzz_jsonl_raises_only_data_errors(records, eol):
 
 @st.composite
 def squad_docs(draw):
+    """Mostly well-formed SQuAD documents, with any JSON value in some places."""
     def maybe(strategy):
-        return draw(st.one_of(strategy, JSON_VALUES))
-    qa = {"id": maybe(st.sampled_from(["q1", "q2"])), "question": maybe(st.just("Q?")),
-          "answers": maybe(st.lists(st.fixed_dictionaries({"text": st.sampled_from(["ab", "b", ""]),
-                                                           "answer_start": st.integers(-1, 4)}), max_size=2))}
-    paragraph = {"context": maybe(st.sampled_from(["abab", "b"])), "qas": maybe(st.lists(st.just(qa), max_size=2))}
-    return {"data": maybe(st.lists(st.just({"paragraphs": maybe(st.lists(st.just(paragraph), max_size=2))}), max_size=2))}
+        return draw(JSON_VALUES) if draw(st.integers(0, 19)) == 0 else draw(strategy)
+
+    def qa():
+        answer = st.fixed_dictionaries({"text": st.sampled_from(["ab", "b", ""]), "answer_start": st.integers(-1, 4)})
+        return {"id": maybe(st.text("q123456789", min_size=2, max_size=2)), "question": maybe(st.just("Q?")),
+                "answers": maybe(st.lists(answer, max_size=2))}
+
+    def paragraph():
+        return {"context": maybe(st.sampled_from(["abab", "bab"])),
+                "qas": maybe(st.builds(lambda n: [qa() for _ in range(n)], st.integers(1, 2)))}
+
+    paragraphs = st.builds(lambda n: [paragraph() for _ in range(n)], st.integers(1, 2))
+    return {"data": maybe(st.builds(lambda n: [{"paragraphs": maybe(paragraphs)} for _ in range(n)],
+                                    st.integers(1, 2)))}
 
 
 @FUZZ
 @given(squad_docs() | JSON_VALUES)
 def test_fuzz_squad_json_raises_only_data_errors(doc):
     fuzz_read("squad_json", json.dumps(doc).encode(), fmt="extractive_qa")
+    fuzz_read("squad_json", json.dumps(doc).encode(), fmt="extractive_qa", check_answers=False, ids="index")
+
+
+FIELD = st.text(alphabet=st.sampled_from(list("0123-._=|:aX#")), min_size=0, max_size=4)
+
+
+@st.composite
+def conllu_lines(draw):
+    """Mostly well-formed CoNLL-U token lines, with garbage in some fields."""
+    def pick(*good):
+        return draw(FIELD) if draw(st.integers(0, 9)) == 0 else draw(st.sampled_from(good))
+    lines = []
+    for _ in range(draw(st.integers(0, 3))):
+        lines += draw(st.lists(st.sampled_from(["# sent_id = a", "# text = x", "#"]), max_size=2))
+        n = draw(st.integers(1, 4))
+        for i in range(1, n + 1):
+            fields = [pick(str(i), f"{i}-{i + 1}", f"{i}.1"), pick("w", "_"), pick("w", "_"),
+                      pick("NOUN", "VERB", "_"), pick("NN", "_"), pick("_", "A=b", "A=b|C=d"),
+                      pick(str(i - 1), "0", "_"), pick("root", "nsubj", "_"), pick("_", "0:root"), pick("_")]
+            lines.append("\t".join(fields) if draw(st.integers(0, 15)) else "\t".join(fields[:draw(st.integers(1, 9))]))
+        lines.append("")
+    return lines
+
+
+CONLLU_LINES = conllu_lines()
+
+
+@FUZZ
+@given(CONLLU_LINES)
+def test_fuzz_conllu_like_lines_raise_only_data_errors(lines):
+    content = "\n".join(lines).encode()
+    fuzz_read("conllu", content)
+    fuzz_read("conllu", content, tag_field="deprel")
+    fuzz_read("token_tsv", content)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            read_conllu_sentences(write(Path(tmp) / "x.conllu", content))
+        except DataError:
+            pass

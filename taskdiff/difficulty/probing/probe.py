@@ -18,7 +18,7 @@ import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -131,6 +131,8 @@ def split_by_sentence(sentence_index, test_fraction: float, seed: int):
     if not 0.0 < test_fraction < 1.0:
         raise ConfigError(f"test_fraction must be in (0, 1), found {test_fraction}")
     groups = np.unique(sentence_index)
+    if groups.size < 2:
+        raise ValueError(f"a train/test split needs at least 2 sentences, found {groups.size}")
     n_test = min(max(1, int(round(test_fraction * groups.size))), groups.size - 1)
     test_groups = np.random.default_rng(seed).permutation(groups)[:n_test]
     return np.isin(sentence_index, test_groups)

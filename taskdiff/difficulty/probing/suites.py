@@ -12,7 +12,9 @@ tree_depth              syntactic   sentence  nodes on the longest root-to-leaf 
 bigram_shift            syntactic   sentence  "I": two adjacent non-PUNCT words swapped, "O": not
 sentence_length         surface     sentence  SentEval bin of the word count ("5-8", ...);
                                               words incl. punctuation, sentences outside skipped
-tense                   semantic    sentence  Tense of the root, else of its first aux/cop child
+tense                   semantic    sentence  Tense of the first finite (VerbForm=Fin or none)
+                                              word among the root and its aux/cop children,
+                                              else the root's Tense ("has seen" -> Pres)
 subj_number             semantic    sentence  Number of the root's nsubj (nsubj:* included)
 obj_number              semantic    sentence  Number of the root's obj
 odd_one_out             semantic    sentence  "C": one NOUN/VERB replaced by another corpus word
@@ -161,12 +163,13 @@ def tree_depth(sent: _Sent) -> int | None:
 
 
 def _label_tense(s: _Sent, cfg: dict):
-    if s.root is None:
+    """Tense of the first finite word among root, aux/cop children; else the root's."""
+    r = s.root
+    if r is None:
         return None
-    for i in [s.root] + [c for c in s.children(s.root) if _base(s.deprel[c]) in ("aux", "cop")]:
-        if s.feats[i].get("Tense"):
-            return s.feats[i]["Tense"]
-    return None
+    chain = [r] + [c for c in s.children(r) if _base(s.deprel[c]) in ("aux", "cop")]
+    finite = [i for i in chain if s.feats[i].get("VerbForm", "Fin") == "Fin"]
+    return next((s.feats[i]["Tense"] for i in finite + [r] if s.feats[i].get("Tense")), None)
 
 
 def _dependent_number(rels: tuple):

@@ -22,8 +22,9 @@ class _ChoiceCollator:
         flat = [{k: f[k][c] for k in keys} for f in features for c in range(n_choices)]
         batch = self.tokenizer.pad(flat, return_tensors="pt")
         batch = {k: v.view(len(features), n_choices, -1) for k, v in batch.items()}
-        batch["labels"] = torch.tensor([f["labels"] for f in features], dtype=torch.long)
-        batch["example_index"] = torch.tensor([f["example_index"] for f in features], dtype=torch.long)
+        for key in ("labels", "example_index"):
+            if key in features[0]:
+                batch[key] = torch.tensor([f[key] for f in features], dtype=torch.long)
         return batch
 
 

@@ -1,0 +1,199 @@
+"""Turn a :class:`StudyAnalysis` into the variables of the report templates.
+
+Every number shown is formatted here, once, for both the HTML and the Markdown template, so
+the two files carry the same content. Tables are ``{"columns", "rows", "markdown"}`` dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+
+from taskdiff.analysis._format import fmt_number, fmt_p, frame_cells, frame_to_markdown
+from taskdiff.analysis.correlation import CORRECTION_NAMES, POOLED
+from taskdiff.analysis.multitest import bh_adjust, holm_adjust
+from taskdiff.analysis.report.analyses import StudyAnalysis
+
+__all__ = ["make_table", "build_context", "findings"]
+
+_P = {"p": fmt_p, "p_value": fmt_p, "p_bh": fmt_p, "p_holm": fmt_p}
+_PACKAGES = ("taskdiff", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn",
+             "matplotlib", "Jinja2")
+
+
+def make_table(df: pd.DataFrame, formats=None, index: bool = False) -> dict:
+    """Header, string rows and a Markdown rendering of ``df``."""
+    cols, rows = frame_cells(df, formats, index)
+    return {"columns": cols, "rows": rows, "markdown": frame_to_markdown(df, formats, index)}
+
+
+def _regression_sentence(a: StudyAnalysis) -> str:
+    m = a.multivariable
+    if not m.ok:
+        return f"The pre-specified multivariable model was not fitted: {m.message}."
+    f = m.results.to_frame().drop(index="const")
+    alpha = a.settings["alpha"]
+    sig = f[f["p"] <= alpha]
+    parts = "; ".join(f"{t}: {r.estimate:+.2f} SD of gain per SD (95% CI {r.lower:+.2f} to "
+                      f"{r.upper:+.2f}, p = {fmt_p(r.p)})" for t, r in f.iterrows())
+    head = ("No feature of the pre-specified model has a coefficient significantly different "
+            f"from 0 (α = {alpha:g}, SEs clustered by intermediate task)"
+            if sig.empty else
+            f"{len(sig)} of {len(f)} pre-specified features have coefficients significantly "
+            f"different from 0 (α = {alpha:g}, SEs clustered by intermediate task)")
+    warn = f" Caution: {m.results.small_n_warning}." if m.results.small_n_warning else ""
+    return f"{head}: {parts}.{warn}"
+
+
+def findings(a: StudyAnalysis) -> list[str]:
+    """The headline sentences: correlations, regression, prediction."""
+    out = [f"Effective sample size: {a.table.n_tasks} intermediate tasks (every task-level "
+           f"statistic has n = {a.table.n_tasks}, whatever the number of rows)."]
+    out.append(a.correlations.verdict() if a.correlations is not None else
+               "Correlations were not computed: they need at least 3 intermediate tasks.")
+    out.append(_regression_sentence(a))
+    out.append(a.evaluation.verdict() if a.evaluation is not None else
+               f"Prediction was not evaluated: {a.evaluation_message}.")
+    return out
+
+
+def _seed_table(a: StudyAnalysis) -> dict:
+    df = a.table.primary()
+    cell = df.groupby(["intermediate", "target", "language"])["gain"].agg(["mean", "std"])
+    agg = cell.groupby(level=["intermediate", "target"]).mean()
+    text = agg.apply(lambda r: f"{r['mean']:+.3f} ± {r['std']:.3f}" if np.isfinite(r["std"])
+                     else f"{r['mean']:+.3f}", axis=1).unstack("target")
+    text = text.reindex(columns=a.table.targets)
+    text.index.name = "intermediate"
+    return make_table(text.fillna("–"), {c: str for c in text.columns}, index=True)
+
+
+def _correlation_tables(a: StudyAnalysis) -> dict:
+    if a.correlations is None:
+        return {}
+    f = a.correlations.to_frame()
+    prim = a.correlations.settings["primary"]
+    main = f[f["method"] == prim].drop(columns="method").sort_values(["target", "p_value"])
+    pooled = f[f["target"] == POOLED].pivot(index="feature", columns="method",
+                                            values="estimate")
+    pooled = pooled.join(f[(f["target"] == POOLED) & (f["method"] == prim)]
+                         .set_index("feature")[["p_value", "p_bh", "p_holm"]])
+    return {"main": make_table(main, _P), "pooled": make_table(pooled, _P, index=True)}
+
+
+def _coef_table(outcome) -> dict | None:
+    return make_table(outcome.results.to_frame(), _P, index=True) if outcome.ok else None
+
+
+def _univariate_frame(a: StudyAnalysis) -> pd.DataFrame:
+    """One row per one-feature model, with p-values adjusted (BH, Holm) across them."""
+    rows = {f: o.results.to_frame().loc[f] for f, o in a.univariate.items() if o.ok}
+    if not rows:
+        return pd.DataFrame()
+    out = pd.DataFrame(rows).T
+    out.index.name = "feature"
+    out["p_bh"] = bh_adjust(out["p"].to_numpy(dtype=float))
+    out["p_holm"] = holm_adjust(out["p"].to_numpy(dtype=float))
+    return out
+
+
+def _profiles_table(a: StudyAnalysis) -> dict:
+    prof = a.table.task_features().T
+    prof.index.name = "feature"
+    return make_table(prof, index=True)
+
+
+def _provenance(a: StudyAnalysis) -> dict:
+    src = a.table.source
+    checks = pd.DataFrame(sorted((src.checksums if src else {}).items()),
+                          columns=["file", "sha256"])
+    prov = pd.DataFrame(
+        [{"task": t, "provenance": json.dumps(p, sort_keys=True, default=str)}
+         for t, p in sorted((src.provenance if src else {}).items())],
+        columns=["task", "provenance"])
+    versions = []
+    for pkg in _PACKAGES:
+        try:
+            versions.append(f"{pkg} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            continue
+    fmt = {c: str for c in ("file", "sha256", "task", "provenance")}
+    return {"directory": src.directory if src else "(built in memory)",
+            "checksums": make_table(checks, fmt), "profiles": make_table(prov, fmt),
+            "versions": ", ".join(versions)}
+
+
+def _methods(a: StudyAnalysis) -> list[str]:
+    t, s = a.table, a.settings
+    prim = t.primary()
+    seeds = prim.groupby(["intermediate", "target", "language"])["seed"].nunique()
+    corr = a.correlations.settings if a.correlations is not None else {}
+    metric = ", ".join(f"{k}: {v}" for k, v in t.primary_metrics.items())
+    return [
+        f"Rows analysed: {len(prim)} (primary metric per target — {metric}); "
+        f"{t.n_tasks} intermediate tasks, {len(t.targets)} targets, "
+        f"{prim['language'].nunique()} languages, {seeds.min()}–{seeds.max()} seeds per cell.",
+        f"Effective n = {t.n_tasks} intermediate tasks: features are properties of the "
+        f"intermediate task, so correlations use one mean gain per task (mean over seeds, "
+        f"then languages) and regression SEs are clustered by task (CR1, t with "
+        f"{t.n_tasks - 1} df).",
+        "gain = score − mean baseline score over seeds (same target, language, metric); "
+        "gain_z standardises the gain within each (target, metric).",
+        f"Correlations: Spearman (primary), Kendall tau-b and Pearson; two-sided "
+        f"permutation p-values ({corr.get('n_perm', '–')} permutations, exact when n! is "
+        f"smaller), {corr.get('level', 0.95):.0%} hierarchical bootstrap percentile intervals "
+        f"({corr.get('n_boot', '–')} resamples of tasks, then languages, then seeds); "
+        f"{CORRECTION_NAMES['bh']} (primary) and {CORRECTION_NAMES['holm']} corrections "
+        f"over all features × targets of a method; α = {s['alpha']:g}; seed {s['seed']}.",
+        f"Regression: OLS of gain_z on standardised features, one feature at a time and the "
+        f"pre-specified model ({', '.join(s['model_features']) or 'none'}); mixed model "
+        f"with crossed random intercepts (statsmodels MixedLM, REML; target intercepts "
+        f"omitted for gain_z, which is centred within target). Fits with fewer than "
+        f"k + 2 tasks for k features, or rank-deficient designs, are refused.",
+        f"Prediction: {s['predictor']}, leave-one-intermediate-task-out; metrics Spearman, "
+        f"NDCG@{s['k']} (relevance = score − worst candidate's score), Regret@{s['k']} = "
+        f"(O − M_k)/O on target scores, top-1 hit; baselines data size (n_examples), "
+        f"LogME, best on average over the other targets, and random (exact expectation).",
+    ]
+
+
+def build_context(a: StudyAnalysis, figures: dict) -> dict:
+    """All template variables (figures: name -> dict from ``save_figure`` + caption)."""
+    ev = a.evaluation
+    return {
+        "title": f"taskdiff report — {a.table.source.directory.rsplit('/', 1)[-1]}"
+                 if a.table.source else "taskdiff report",
+        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "findings": findings(a),
+        "figures": figures,
+        "seed_table": _seed_table(a),
+        "correlations": _correlation_tables(a),
+        "correlation_verdict": a.correlations.verdict() if a.correlations else None,
+        "univariate": make_table(_univariate_frame(a), _P, index=True)
+        if any(o.ok for o in a.univariate.values()) else None,
+        "univariate_messages": [f"{f}: {o.message}" for f, o in a.univariate.items()
+                                if not o.ok],
+        "multivariable": {"table": _coef_table(a.multivariable),
+                          "message": a.multivariable.message,
+                          "notes": a.multivariable.results._header()
+                          if a.multivariable.ok else []},
+        "mixed": {"table": _coef_table(a.mixed), "message": a.mixed.message,
+                  "notes": a.mixed.results._header() if a.mixed.ok else []},
+        "regression_sentence": _regression_sentence(a),
+        "prediction": None if ev is None else {
+            "summary": make_table(ev.summary_frame().reset_index(),
+                                  {c: (lambda x: f"{x:.1%}") for c in
+                                   (f"regret@{ev.k}", "top1")}),
+            "per_target": make_table(ev.to_frame(), {"regret": lambda x: f"{x:.2%}"}),
+            "verdict": ev.verdict(), "notes": ev.notes},
+        "prediction_message": a.evaluation_message,
+        "profiles": _profiles_table(a),
+        "has_probing": {"probing.syntactic", "probing.semantic"} <= set(a.table.profiles),
+        "methods": _methods(a),
+        "provenance": _provenance(a),
+        "fmt": fmt_number,
+    }

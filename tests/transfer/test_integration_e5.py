@@ -1,0 +1,31 @@
+"""Slow integration: the offline encoder, SNLI -> XNLI, zero-shot on real ../shared data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from taskdiff.transfer.phases import Workspace
+from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+from taskdiff.transfer.store import RunStore
+from taskdiff.transfer.training import TrainConfig
+
+pytestmark = pytest.mark.slow
+
+
+def test_snli_to_xnli_zero_shot_above_chance(shared_data, tmp_path):
+    cfg = TrainConfig(learning_rate=3e-5, epochs=2, batch_size=16)
+    req = TransferRequest(model="e5-small-offline", intermediates=["snli"], targets=["xnli"],
+                          languages=["de", "es", "sw"], seeds=[1], intermediate_train=cfg, target_train=cfg)
+    ws = Workspace(RunStore(tmp_path / "store"), shared_data, max_examples=None, progress=False)
+    run_transfer(req, ws, tmp_path / "out")
+    scores = pd.read_csv(tmp_path / "out" / "scores.csv")
+    acc = scores[scores["metric"] == "accuracy"].set_index(["intermediate", "language"])["score"]
+    chance = 100 / 3
+    for inter in ("none", "snli"):
+        for lang in ("de", "es", "sw"):
+            assert acc[(inter, lang)] > chance + 5, (inter, lang, acc[(inter, lang)])
+    gains = pd.read_csv(tmp_path / "out" / "gains.csv")
+    assert set(gains["language"]) == {"de", "es", "sw"} and (gains["intermediate"] == "snli").all()
+    # every evaluated language saw only ids never trained or selected on (the declared carve)
+    assert (scores["n"] == scores["n"].iloc[0]).all() and scores["n"].iloc[0] < 2490 * 0.45
