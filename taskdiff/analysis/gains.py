@@ -67,8 +67,8 @@ def validate_gains(raw: pd.DataFrame, path: str | Path = "<gains>") -> pd.DataFr
     missing = [c for c in GAIN_COLUMNS if c not in raw.columns]
     if missing:
         raise DataError(path, f"columns {', '.join(GAIN_COLUMNS)}",
-                        f"columns {', '.join(map(str, raw.columns))} (missing {', '.join(missing)})",
-                        line=1)
+                        f"no column {', '.join(missing)} (header: "
+                        f"{', '.join(map(str, raw.columns))})", line=1)
     if raw.empty:
         raise DataError(path, "at least one data row", "only a header", line=2)
     out = pd.DataFrame({"line": np.arange(2, len(raw) + 2)}, index=raw.index)
@@ -133,7 +133,7 @@ def _check_duplicates(df: pd.DataFrame, path) -> None:
         same = rows[(rows[list(KEY_COLUMNS)] == first[list(KEY_COLUMNS)]).all(axis=1)]
         key = ", ".join(f"{k}={first[k]}" for k in KEY_COLUMNS)
         raise DataError(path, "one row per (intermediate, target, language, seed, metric)",
-                        f"{len(same)} rows for {key} (lines {', '.join(map(str, same['line']))})",
+                        f"{len(same)} rows (lines {', '.join(map(str, same['line']))}) for {key}",
                         line=int(same["line"].iloc[1]))
 
 

@@ -6,6 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy import optimize, stats
 
 from taskdiff.difficulty import maths as M
@@ -54,7 +57,8 @@ def test_forgetfulness_hand_sequence():
 def test_regions_and_summary():
     m = M.dynamics_metrics(GOLD, CORRECT)
     regions = M.assign_regions(m.confidence, m.variability)
-    # ex0 std 0.245 >= 0.2 -> ambiguous; ex1 std 0, conf 0.9 -> easy; ex2 std 0.141, conf 0.2 -> hard
+    # ex0 std 0.245 >= 0.2 -> ambiguous; ex1 std 0, conf 0.9 -> easy;
+    # ex2 std 0.141 < 0.2, conf 0.2 < 0.5 -> hard
     assert regions.tolist() == ["ambiguous", "easy", "hard"]
     # quantile rule: tau_v = median of (0.245, 0, 0.141) = 0.141 -> ex2 becomes ambiguous
     q = M.assign_regions(m.confidence, m.variability, variability_quantile=0.5)
@@ -65,6 +69,19 @@ def test_regions_and_summary():
     assert s["mean_variability"] == pytest.approx((np.sqrt(0.06) + np.sqrt(0.02)) / 3)
     with pytest.raises(ConfigError):
         M.assign_regions(m.confidence, m.variability, confidence_threshold=1.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 8)),
+              elements=st.floats(0.0, 1.0)), st.data())
+def test_dynamics_bounds_property(probs, data):
+    correct = data.draw(arrays(bool, probs.shape))
+    m = M.dynamics_metrics(probs, correct)
+    assert np.all((m.confidence >= 0) & (m.confidence <= 1))
+    assert np.all((m.variability >= 0) & (m.variability <= 0.5 + 1e-12))
+    assert np.all(m.forgetfulness <= probs.shape[0] // 2)  # a flip needs a right epoch first
+    s = M.cartography_summary(m, M.assign_regions(m.confidence, m.variability))
+    assert s["frac_easy"] + s["frac_ambiguous"] + s["frac_hard"] == pytest.approx(1.0)
 
 
 def test_gold_prob_classification_and_multiple_choice():

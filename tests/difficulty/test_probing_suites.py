@@ -90,7 +90,8 @@ def test_token_probes_upos_and_deprel(sentences):
     assert upos.word_types[first].tolist() == ["the", "cats", "slept", "."]
     s3 = _by_source(upos)[2]
     assert upos.sentences[s3] == ["I", "do", "n't", "know", "."]  # MWT and empty node skipped
-    assert upos.labels[upos.sentence_index == s3].tolist() == ["PRON", "AUX", "PART", "VERB", "PUNCT"]
+    assert upos.labels[upos.sentence_index == s3].tolist() == ["PRON", "AUX", "PART", "VERB",
+                                                                "PUNCT"]
     deprel = suite.probes["deprel"]
     s5 = _by_source(deprel)[4]
     assert deprel.labels[deprel.sentence_index == s5].tolist() == ["det", "nsubj", "aux", "root",
@@ -179,7 +180,7 @@ def test_odd_one_out_replaces_one_word_with_same_upos():
     upos_of = {}
     for sent in corpus:
         for t in sent:
-            upos_of.setdefault(t["form"].lower(), set()).add(t["upos"])
+            upos_of.setdefault(t["form"].lower(), set()).add((t["upos"], str(t["feats"])))
     probe = build_probe_suite(corpus, seed=2, probes=["odd_one_out"]).probes["odd_one_out"]
     counts = Counter(probe.labels.tolist())
     assert counts["C"] == counts["O"] > 0
@@ -193,8 +194,9 @@ def test_odd_one_out_replaces_one_word_with_same_upos():
         j = meta["position"]
         assert diff == [j] and meta["original"] == orig[j] and meta["replacement"] == words[j]
         assert words[j].lower() != orig[j].lower()
-        upos = corpus[meta["source"]].filter(id=lambda i: isinstance(i, int))[j]["upos"]
-        assert upos in ("NOUN", "VERB") and upos in upos_of[words[j].lower()]
+        tok = corpus[meta["source"]].filter(id=lambda i: isinstance(i, int))[j]
+        assert tok["upos"] in ("NOUN", "VERB")
+        assert (tok["upos"], str(tok["feats"])) in upos_of[words[j].lower()]  # same UPOS+FEATS
         assert words[j][0].isupper() == orig[j][0].isupper()  # case pattern kept
         capitalised += orig[j][0].isupper()
     assert capitalised > 0  # the case rule was exercised

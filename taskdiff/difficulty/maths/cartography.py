@@ -136,12 +136,14 @@ def assign_regions(confidence, variability, *, confidence_threshold: float = 0.5
         raise ConfigError(f"confidence_threshold must be in [0, 1], found {confidence_threshold}")
     if variability_quantile is not None:
         if not 0.0 <= variability_quantile <= 1.0:
-            raise ConfigError(f"variability_quantile must be in [0, 1], found {variability_quantile}")
+            raise ConfigError(f"variability_quantile must be in [0, 1], "
+                              f"found {variability_quantile}")
         tau_v = float(np.quantile(sd, variability_quantile)) if sd.size else 0.0
     elif 0.0 <= variability_threshold <= 0.5:
         tau_v = variability_threshold
     else:
-        raise ConfigError(f"variability_threshold must be in [0, 0.5], found {variability_threshold}")
+        raise ConfigError(f"variability_threshold must be in [0, 0.5], "
+                          f"found {variability_threshold}")
     out = np.where(mu >= confidence_threshold, EASY, HARD).astype(object)
     out[sd >= tau_v] = AMBIGUOUS
     return out.astype(str)

@@ -96,7 +96,8 @@ def pvi(p_null_gold, p_x_gold, *, eps: float = DEFAULT_EPS) -> np.ndarray:
 
 
 def v_information(pvi_values) -> float:
-    """Dataset V-usable information in bits: the mean PVI, :math:`\\frac1n\\sum_i \\mathrm{PVI}_i`."""
+    """Dataset V-usable information in bits, the mean PVI:
+    :math:`\\frac1n\\sum_i \\mathrm{PVI}_i`."""
     values = np.asarray(pvi_values, dtype=np.float64)
     if values.size == 0:
         raise ValueError("v_information needs at least one PVI value")

@@ -151,6 +151,7 @@ def logme_regression(features, targets, *, tol: float = 1e-7, max_iter: int = 10
     return _mean_evidence(features, t.reshape(len(t), -1), tol, max_iter)
 
 
-def logme_fit(features, y, *, tol: float = 1e-7, max_iter: int = 1000) -> tuple[float, float, float]:
+def logme_fit(features, y, *, tol: float = 1e-7,
+              max_iter: int = 1000) -> tuple[float, float, float]:
     """Maximised evidence of one column: ``(evidence / N, alpha*, beta*)``."""
     return _maximise(_spectrum(features), np.asarray(y, dtype=np.float64), tol, max_iter)

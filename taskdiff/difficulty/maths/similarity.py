@@ -90,4 +90,5 @@ def pairwise_cosine(a, b=None) -> np.ndarray:
 
 def mean_pooled_similarity(hidden_a, mask_a, hidden_b, mask_b) -> float:
     """Cosine of the token-weighted data-set embeddings of two sets of token states."""
-    return cosine_similarity(dataset_embedding(hidden_a, mask_a), dataset_embedding(hidden_b, mask_b))
+    return cosine_similarity(dataset_embedding(hidden_a, mask_a),
+                             dataset_embedding(hidden_b, mask_b))

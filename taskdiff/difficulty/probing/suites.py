@@ -18,25 +18,22 @@ tense                   semantic    sentence  Tense of the first finite (VerbFor
 subj_number             semantic    sentence  Number of the root's nsubj (nsubj:* included)
 obj_number              semantic    sentence  Number of the root's obj
 odd_one_out             semantic    sentence  "C": one NOUN/VERB replaced by another corpus word
-                                              of the same UPOS (different lower-cased form,
-                                              drawn by corpus frequency, case pattern kept), "O"
+                                              of the same UPOS and FEATS (different lower-cased
+                                              form, drawn by corpus frequency, case kept), "O"
 coordination_inversion  semantic    sentence  "I": the two coordinated clauses swapped, "O": not
 ======================  ==========  ========  =================================================
 
 Multiword-token lines and empty nodes are skipped; word positions count syntactic words.
-Perturbed probes are balanced: eligible sentences are shuffled, the first half perturbed and
-the second half kept (so no source sentence appears twice); an odd one out is dropped. A
-coordination is invertible when the root has exactly one ``conj`` child, after the root,
-with its own subject, whose subtree is contiguous, starts with optional punctuation and a
-``cc`` word, and is followed only by punctuation: ``A [sep cc B] tail`` becomes
-``B sep cc A tail``; if ``A`` starts with a title-case non-PROPN word, that word is
-lower-cased and the first letter of ``B`` upper-cased.
-Every random choice uses ``np.random.default_rng([seed, crc32(probe name)])``. A probe with
-fewer than ``min_examples`` examples or a single class is dropped with its reason.
+Perturbed probes are balanced: eligible sentences are shuffled, the first half perturbed, the
+second half kept (no source sentence twice; an odd one out is dropped). A coordination is
+invertible when the root has exactly one ``conj`` child, after the root, with its own
+subject, whose subtree is contiguous, starts with optional punctuation and a ``cc`` word,
+and is followed only by punctuation: ``A [sep cc B] tail`` becomes ``B sep cc A tail``; a
+title-case non-PROPN first word of ``A`` is lower-cased and ``B``'s first letter raised.
+Random choices use ``np.random.default_rng([seed, crc32(probe name)])``. A probe with fewer
+than ``min_examples`` examples or a single class is dropped with its reason.
 
-References
-----------
-Conneau et al. (2018), "What you can cram into a single vector", ACL. Hewitt and Liang (2019).
+References: Conneau et al. (2018), "What you can cram into a single vector", ACL.
 """
 
 from __future__ import annotations
@@ -55,8 +52,12 @@ SENTLEN_BINS = ((5, 8), (9, 12), (13, 16), (17, 20), (21, 25), (26, 28))
 
 @dataclass(frozen=True)
 class Probe:
-    """One probing data set; ``labels[i]`` belongs to ``sentences[sentence_index[i]]``
-    (and, for token-level probes, to its word ``word_index[i]``)."""
+    """One probing data set: example ``i`` has label ``labels[i]`` and text
+    ``sentences[sentence_index[i]]`` (a word list, perturbed for the perturbation probes);
+    token-level probes add its word position ``word_index[i]`` and lower-cased form
+    ``word_types[i]`` (for the control task). ``meta[k]`` records sentence ``k``'s source
+    sentence and perturbation. ``group`` in syntactic/surface/semantic, ``level`` in
+    token/sentence."""
 
     name: str
     group: str
@@ -93,7 +94,7 @@ class ProbeSuite:
 
     @classmethod
     def from_probes(cls, probes, dropped=None) -> ProbeSuite:
-        index, sentences, ids = {}, [], {}
+        index, ids = {}, {}
         for p in probes:
             ids[p.name] = np.array([index.setdefault(tuple(s), len(index)) for s in p.sentences],
                                    dtype=np.int64)
@@ -172,7 +173,7 @@ def _label_tense(s: _Sent, cfg: dict):
     return next((s.feats[i]["Tense"] for i in finite + [r] if s.feats[i].get("Tense")), None)
 
 
-def _dependent_number(rels: tuple):
+def _number(rels: tuple):
     def label(s: _Sent, cfg: dict):
         if s.root is None:
             return None
@@ -182,8 +183,7 @@ def _dependent_number(rels: tuple):
 
 
 def _label_depth(s: _Sent, cfg: dict):
-    d = tree_depth(s)
-    cap = cfg["depth_cap"]
+    d, cap = tree_depth(s), cfg["depth_cap"]
     return None if d is None else (str(d) if d < cap else f"{cap}+")
 
 
@@ -200,7 +200,8 @@ def _sentence_probe(label_fn, sents, cfg, rng):
 
 def _token_probe(attr: str):
     def build(sents, cfg, rng):
-        res = dict(sentences=[], labels=[], sentence_index=[], word_index=[], word_types=[], meta=[])
+        res = {k: [] for k in ("sentences", "labels", "sentence_index", "word_index",
+                               "word_types", "meta")}
         for i, s in enumerate(sents):
             vals = [(j, v) for j, v in enumerate(getattr(s, attr)) if v not in (None, "_")]
             if attr == "deprel" and not cfg["deprel_subtypes"]:
@@ -237,7 +238,8 @@ def _bigram_apply(s: _Sent, plan, cfg, rng):
 
 def _somo_plan(s: _Sent, cfg: dict):
     vocab = cfg["vocab"]  # built from these sentences, so it holds the word itself
-    ok = [j for j, u in enumerate(s.upos) if u in cfg["replace_upos"] and len(vocab[u][0]) > 1]
+    ok = [j for j, u in enumerate(s.upos)
+          if u in cfg["replace_upos"] and len(vocab[_vocab_key(s, j, cfg)][0]) > 1]
     return ok or None
 
 
@@ -250,11 +252,9 @@ def _match_case(new: str, old: str) -> str:
 
 def _somo_apply(s: _Sent, plan, cfg, rng):
     j = int(rng.choice(plan))
-    forms, probs = cfg["vocab"][s.upos[j]]
-    new = s.forms[j].lower()
-    while new == s.forms[j].lower():  # the plan guarantees another form exists
-        new = forms[rng.choice(len(forms), p=probs)]
-    new = _match_case(new, s.forms[j])
+    forms, probs = cfg["vocab"][_vocab_key(s, j, cfg)]
+    probs = np.where(np.asarray(forms) == s.forms[j].lower(), 0.0, probs)  # not the word itself
+    new = _match_case(forms[rng.choice(len(forms), p=probs / probs.sum())], s.forms[j])
     words = list(s.forms)
     words[j] = new
     return words, {"position": j, "original": s.forms[j], "replacement": new}
@@ -321,34 +321,39 @@ PROBES = {
     "bigram_shift": ("syntactic", "sentence", _perturbed_probe(_bigram_plan, _bigram_apply, "I")),
     "sentence_length": ("surface", "sentence", lambda *a: _sentence_probe(_label_length, *a)),
     "tense": ("semantic", "sentence", lambda *a: _sentence_probe(_label_tense, *a)),
-    "subj_number": ("semantic", "sentence",
-                    lambda *a: _sentence_probe(_dependent_number(("nsubj",)), *a)),
-    "obj_number": ("semantic", "sentence",
-                   lambda *a: _sentence_probe(_dependent_number(("obj", "dobj")), *a)),
+    "subj_number": ("semantic", "sentence", lambda *a: _sentence_probe(_number(("nsubj",)), *a)),
+    "obj_number": ("semantic", "sentence", lambda *a: _sentence_probe(_number(("obj",)), *a)),
     "odd_one_out": ("semantic", "sentence", _perturbed_probe(_somo_plan, _somo_apply, "C")),
     "coordination_inversion": ("semantic", "sentence",
                                _perturbed_probe(_coord_plan, _coord_apply, "I")),
 }
 
 
-def _vocabulary(sents) -> dict:
-    """UPOS -> (lower-cased forms, their corpus frequencies as probabilities)."""
+def _vocab_key(s: _Sent, j: int, cfg: dict) -> tuple:
+    if not cfg["match_feats"]:
+        return s.upos[j], ""
+    return s.upos[j], "|".join(f"{k}={v}" for k, v in sorted(s.feats[j].items()))
+
+
+def _vocabulary(sents, cfg: dict) -> dict:
+    """(UPOS, FEATS) -> (lower-cased forms, their corpus frequencies as probabilities)."""
     counts: dict = {}
     for s in sents:
-        for form, upos in zip(s.forms, s.upos):
-            bucket = counts.setdefault(upos, {})
+        for j, form in enumerate(s.forms):
+            bucket = counts.setdefault(_vocab_key(s, j, cfg), {})
             bucket[form.lower()] = bucket.get(form.lower(), 0) + 1
     out = {}
-    for upos, bucket in counts.items():
+    for key, bucket in counts.items():
         forms = sorted(bucket)
         freq = np.array([bucket[f] for f in forms], dtype=np.float64)
-        out[upos] = (forms, freq / freq.sum())
+        out[key] = (forms, freq / freq.sum())
     return out
 
 
 def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int = 20,
                       deprel_subtypes: bool = False, depth_cap: int = 8,
-                      length_bins=SENTLEN_BINS, replace_upos=("NOUN", "VERB")) -> ProbeSuite:
+                      length_bins=SENTLEN_BINS, replace_upos=("NOUN", "VERB"),
+                      match_feats: bool = True) -> ProbeSuite:
     """Build the probes of :data:`PROBES` (or the named subset) from CoNLL-U sentences.
 
     Parameters
@@ -362,6 +367,9 @@ def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int =
         Probes with fewer examples are dropped (reason recorded in ``suite.dropped``).
     deprel_subtypes, depth_cap, length_bins, replace_upos
         Label options, see the module docstring.
+    match_feats : bool
+        odd_one_out replacements also share the replaced word's FEATS (e.g. a plural noun
+        for a plural noun, a past participle for a past participle), so morphology is no cue.
 
     Returns
     -------
@@ -373,7 +381,8 @@ def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int =
             raise UnknownNameError("probe", name, PROBES)
     sents = [_convert(t) for t in load_sentences(source)]
     cfg = dict(deprel_subtypes=deprel_subtypes, depth_cap=depth_cap, length_bins=length_bins,
-               replace_upos=tuple(replace_upos), vocab=_vocabulary(sents))
+               replace_upos=tuple(replace_upos), match_feats=match_feats)
+    cfg["vocab"] = _vocabulary(sents, cfg)
     built, dropped = [], {}
     for name in names:
         group, level, builder = PROBES[name]
