@@ -13,6 +13,7 @@ missing or collinear features across tasks) is refused with an error naming the 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -21,7 +22,7 @@ import pandas as pd
 import scipy.stats
 
 from taskdiff.analysis._format import fmt_p, frame_to_markdown, frame_to_text
-from taskdiff.analysis.design import check_effective_n, check_identified
+from taskdiff.analysis.design import SmallSampleWarning, check_effective_n, check_identified
 from taskdiff.analysis.table import StudyTable
 
 __all__ = ["CoefficientResults", "RegressionResults", "GainRegression", "task_design"]
@@ -134,8 +135,10 @@ def task_design(table: StudyTable, features: Sequence[str], *, standardize: bool
     if not features:
         raise ValueError("at least one feature is needed")
     X = table.task_features(features)
-    msg = check_effective_n(len(X), len(features), what=what, warn=warn)
+    msg = check_effective_n(len(X), len(features), what=what, warn=False)
     check_identified(X.to_numpy(dtype=float), features, tasks=list(X.index))
+    if msg and warn:
+        warnings.warn(msg, SmallSampleWarning, stacklevel=3)
     if standardize:
         center, scale = X.mean(), X.std(ddof=1)
     else:

@@ -85,8 +85,9 @@ class Clause:
 # --------------------------------------------------------------------------------- rendering
 def _np_tokens(np: NP, start: int, head: int, deprel: str) -> list[dict[str, Any]]:
     if np.name:
-        return [{"form": w, "upos": "PROPN", "xpos": "NNP", "feats": "Number=Sing", "head": head if i == 0 else start,
-                 "deprel": deprel if i == 0 else "flat", "bio": f"{'B' if i == 0 else 'I'}-{np.ent}" if np.ent else "O"}
+        return [{"form": w, "upos": "PROPN", "xpos": "NNP", "feats": "Number=Sing",
+                 "head": head if i == 0 else start, "deprel": deprel if i == 0 else "flat",
+                 "bio": f"{'B' if i == 0 else 'I'}-{np.ent}" if np.ent else "O"}
                 for i, w in enumerate(np.name)]
     words = np.words()
     noun_at = start + len(words) - 1
@@ -94,7 +95,8 @@ def _np_tokens(np: NP, start: int, head: int, deprel: str) -> list[dict[str, Any
     out = [{"form": "the", "upos": "DET", "xpos": "DT", "feats": "Definite=Def|PronType=Art", "head": noun_at,
             "deprel": "det"}]
     if np.adj:
-        out.append({"form": np.adj, "upos": "ADJ", "xpos": "JJ", "feats": "Degree=Pos", "head": noun_at, "deprel": "amod"})
+        out.append({"form": np.adj, "upos": "ADJ", "xpos": "JJ", "feats": "Degree=Pos", "head": noun_at,
+                    "deprel": "amod"})
     out.append({"form": words[-1], "lemma": np.noun, "upos": "NOUN", "xpos": "NNS" if np.plural else "NN",
                 "feats": f"Number={number}", "head": head, "deprel": deprel})
     return out
@@ -105,13 +107,13 @@ def _verb_tokens(c: Clause, start: int, root: int) -> list[dict[str, Any]]:
     tense = "Past" if c.past else "Pres"
     fin = f"Mood=Ind|Number={number}|Person=3|Tense={tense}|VerbForm=Fin"
     third, past = VERBS[c.verb]
+    xpos = "VBD" if c.past else ("VBP" if c.subj.plural else "VBZ")
     if not c.negated:
         form = past if c.past else (c.verb if c.subj.plural else third)
-        xpos = "VBD" if c.past else ("VBP" if c.subj.plural else "VBZ")
         return [{"form": form, "lemma": c.verb, "upos": "VERB", "xpos": xpos, "feats": fin,
                  "head": 0, "deprel": "root"}]
     aux = "did" if c.past else ("do" if c.subj.plural else "does")
-    return [{"form": aux, "lemma": "do", "upos": "AUX", "xpos": "VBD" if c.past else ("VBP" if c.subj.plural else "VBZ"), "feats": fin,
+    return [{"form": aux, "lemma": "do", "upos": "AUX", "xpos": xpos, "feats": fin,
              "head": root, "deprel": "aux"},
             {"form": "not", "upos": "PART", "xpos": "RB", "feats": "_", "head": root, "deprel": "advmod"},
             {"form": c.verb, "upos": "VERB", "xpos": "VB", "feats": "VerbForm=Inf", "head": 0, "deprel": "root"}]
@@ -166,10 +168,10 @@ def _np(rng: random.Random, nouns: Sequence[str], adj: float = 0.4) -> NP:
     return NP(rng.choice(nouns), plural=rng.random() < 0.3, adj=rng.choice(ADJS) if rng.random() < adj else None)
 
 
-def clause(rng: random.Random, *, place: float = 0.4, negated: bool = False, obj_nouns: Sequence[str] = OBJECTS) -> Clause:
-    """A random transitive clause."""
+def clause(rng: random.Random, *, place: float = 0.4, negated: bool = False) -> Clause:
+    """A random transitive clause (a place with probability ``place``)."""
     pl = NP(rng.choice(PLACES)) if rng.random() < place else None
-    return Clause(_np(rng, SUBJECTS), rng.choice(TRANSITIVE), _np(rng, obj_nouns), pl, rng.random() < 0.6, negated)
+    return Clause(_np(rng, SUBJECTS), rng.choice(TRANSITIVE), _np(rng, OBJECTS), pl, rng.random() < 0.6, negated)
 
 
 def _entity_clause(rng: random.Random) -> Clause:
@@ -222,7 +224,7 @@ def paws_items(rng: random.Random, n: int) -> list[tuple[list[str], list[str], s
 
 def _qa_paragraph(rng: random.Random) -> tuple[list[Clause], list[tuple[list[str], int, str]]]:
     subjects, objects = rng.sample(SUBJECTS, 3), rng.sample(OBJECTS, 3)
-    clauses = [Clause(_np(rng, [s]), rng.choice(TRANSITIVE), _np(rng, [o]), None, True) for s, o in zip(subjects, objects)]
+    clauses = [Clause(_np(rng, [s]), rng.choice(TRANSITIVE), _np(rng, [o])) for s, o in zip(subjects, objects)]
     k, j = rng.sample(range(3), 2)
     ask_subj = ["who", VERBS[clauses[k].verb][1], *clauses[k].obj.words(), "?"]
     ask_obj = ["what", "did", *clauses[j].subj.words(), clauses[j].verb, "?"]
@@ -236,9 +238,8 @@ def squad_doc(rng: random.Random, n: int, lang: str, ids: Sequence[str]) -> dict
         clauses, questions = _qa_paragraph(rng)
         ctx_tokens, spans = [], []
         for c in clauses:
-            subj_len, obj_len = len(c.subj.words()), len(c.obj.words())
-            base = len(ctx_tokens)
-            spans.append({"subj": (base, base + subj_len), "obj": (base + subj_len + 1, base + subj_len + 1 + obj_len)})
+            base, obj_at = len(ctx_tokens), len(ctx_tokens) + len(c.subj.words()) + 1
+            spans.append({"subj": (base, obj_at - 1), "obj": (obj_at, obj_at + len(c.obj.words()))})
             ctx_tokens += words(c)
         tokens = tr(ctx_tokens, lang)
         starts = [sum(len(t) + 1 for t in tokens[:i]) for i in range(len(tokens))]
@@ -249,7 +250,8 @@ def squad_doc(rng: random.Random, n: int, lang: str, ids: Sequence[str]) -> dict
                         "id": ids[count], "question": text(question, lang)})
             count += 1
         paragraphs.append({"context": " ".join(tokens), "qas": qas})
-    articles = [{"title": f"fixture_{i // 4}", "paragraphs": paragraphs[i:i + 4]} for i in range(0, len(paragraphs), 4)]
+    articles = [{"title": f"fixture_{i // 4}", "paragraphs": paragraphs[i:i + 4]}
+                for i in range(0, len(paragraphs), 4)]
     return {"data": articles, "version": "1.1"}
 
 
@@ -334,7 +336,8 @@ def _write_xtreme_text(root: Path, rng_of, langs: Sequence[str], n_train: int, n
     for task, items in (("xnli", nli_items), ("pawsx", paws_items)):
         rows = items(rng_of(task), n_eval)
         for lang in langs:
-            _write(root, f"xtreme/{task}/dev-{lang}.tsv", _lines(((text(a, lang), text(b, lang), y) for a, b, y in rows), "\r\n"))
+            content = _lines(((text(a, lang), text(b, lang), y) for a, b, y in rows), "\r\n")
+            _write(root, f"xtreme/{task}/dev-{lang}.tsv", content)
     pos_train, pos_dev = ud_sentences(rng_of("udpos", "train"), n_train), ud_sentences(rng_of("udpos", "dev"), n_eval)
     ner = {split: [render(_entity_clause(rng_of("panx", split))) for _ in range(n)]
            for split, n in (("train", n_train), ("dev", n_eval))}
@@ -349,7 +352,8 @@ def _write_xtreme_qa(root: Path, rng_of, langs: Sequence[str], n_train: int, n_e
     """xquad and mlqa (parallel: same ids in every language), tydiqa (per-language content, repeated ids)."""
     for lang in langs:
         ids = [_hexid("xquad", i, length=24) for i in range(n_eval)]
-        _write(root, f"xtreme/xquad/xquad.{lang}.json", json.dumps(squad_doc(rng_of("xquad"), n_eval, lang, ids), ensure_ascii=False))
+        doc = squad_doc(rng_of("xquad"), n_eval, lang, ids)
+        _write(root, f"xtreme/xquad/xquad.{lang}.json", json.dumps(doc, ensure_ascii=False))
         for split in ("dev", "test"):
             ids = [_hexid("mlqa", split, i, length=40) for i in range(n_eval)]
             doc = squad_doc(rng_of("mlqa", split), n_eval, lang, ids)
@@ -368,7 +372,8 @@ def _write_xtreme_retrieval(root: Path, rng_of, langs: Sequence[str], n_eval: in
         rng = rng_of("bucc2018", lang)
         sources = [words(clause(rng)) for _ in range(n_eval)]
         aligned = sorted(rng.sample(range(n_eval), n_eval // 2))
-        targets = [(i, sources[i]) for i in aligned] + [(None, words(clause(rng))) for _ in range(n_eval - len(aligned))]
+        targets = [(i, sources[i]) for i in aligned]
+        targets += [(None, words(clause(rng))) for _ in range(n_eval - len(aligned))]
         rng.shuffle(targets)
         src_id = [f"{lang}-{i + 1:09d}" for i in range(n_eval)]
         tgt_id = [f"en-{j + 1:09d}" for j in range(len(targets))]
@@ -398,8 +403,9 @@ def _snli(rng: random.Random, n: int) -> str:
     items = nli_items(rng, n)
     for at in sorted(rng.sample(range(n + 1), max(1, n // 16)), reverse=True):
         items.insert(at, (*nli_items(rng, 1)[0][:2], "-"))
-    records = [{"annotator_labels": [y] if y != "-" else ["neutral", "entailment"], "captionID": f"{100000 + i}.jpg#0",
-                "gold_label": y, "pairID": f"{100000 + i}.jpg#0r1{y[0] if y != '-' else 'x'}",
+    records = [{"annotator_labels": [y] if y != "-" else ["neutral", "entailment"],
+                "captionID": f"{100000 + i}.jpg#0", "gold_label": y,
+                "pairID": f"{100000 + i}.jpg#0r1{y[0] if y != '-' else 'x'}",
                 "sentence1": text(a), "sentence2": text(b)} for i, (a, b, y) in enumerate(items)]
     return _jsonl(records)
 
@@ -421,7 +427,8 @@ def _csqa(rng: random.Random, n: int, split: str) -> str:
     for i in range(n):
         subj, obj = _np(rng, SUBJECTS, adj=0.0), rng.choice(OBJECTS)
         choices, label = _choices(rng, HOME[obj], PLACES, 5)
-        records.append({"id": _hexid("csqa", split, i), "question": text(["where", "would", *subj.words(), "find", "the", obj, "?"]),
+        question = text(["where", "would", *subj.words(), "find", "the", obj, "?"])
+        records.append({"id": _hexid("csqa", split, i), "question": question,
                         "question_concept": obj, "choices": {"label": list("ABCDE"), "text": choices},
                         "answerKey": "ABCDE"[label]})
     return _jsonl(records)
@@ -444,10 +451,12 @@ def _write_intermediate(root: Path, rng_of, n_train: int, n_eval: int) -> None:
     for split, n in sizes.items():
         _write(root, f"intermediate/snli/snli_1.0_{split}.jsonl", _snli(rng_of("snli", split), n))
         sentences = ud_sentences(rng_of("ewt", split), n)
-        _write(root, f"intermediate/ud_english_ewt/en_ewt-ud-{split}.conllu", conllu_text(sentences, f"fixture-{split}"))
+        _write(root, f"intermediate/ud_english_ewt/en_ewt-ud-{split}.conllu",
+               conllu_text(sentences, f"fixture-{split}"))
     for split, name in (("train", "train"), ("dev", "valid")):
         _write(root, f"intermediate/cosmosqa/{name}.csv", _cosmos(rng_of("cosmosqa", split), sizes[split], split))
-        _write(root, f"intermediate/commonsenseqa/{split}_rand_split.jsonl", _csqa(rng_of("csqa", split), sizes[split], split))
+        _write(root, f"intermediate/commonsenseqa/{split}_rand_split.jsonl",
+               _csqa(rng_of("csqa", split), sizes[split], split))
     for split, name in (("train", "trn"), ("dev", "dev"), ("test", "tst")):
         _write(root, f"intermediate/siqa/socialIQa_v1.4_{name}.jsonl", _siqa(rng_of("siqa", split), sizes[split]))
 

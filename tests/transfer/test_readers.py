@@ -428,3 +428,30 @@ def test_fuzz_conllu_like_lines_raise_only_data_errors(lines):
             read_conllu_sentences(write(Path(tmp) / "x.conllu", content))
         except DataError:
             pass
+
+
+# --------------------------------------------------------------------------- intermediate layouts
+LAYOUT_SAMPLES = {
+    "mnli": ("multinli_1.0_dev_matched.jsonl",
+             '{"pairID": "1e", "sentence1": "a", "sentence2": "b", "gold_label": "neutral"}\n'
+             '{"pairID": "2e", "sentence1": "a", "sentence2": "b", "gold_label": "-"}\n', 1),
+    "qqp": ("dev.tsv", 'id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n7\t1\t2\tHow "so"?\tWhy?\t1\n', 1),
+    "sst2": ("dev.tsv", "sentence\tlabel\nit 's a \"gem\" \t1\n", 1),
+    "squad": ("dev-v1.1.json", squad("Anna ate.", [{"text": "Anna", "answer_start": 0}]), 1),
+    "hellaswag": ("hellaswag_val.jsonl", '{"ind": 4, "ctx": "A man", "activity_label": "Run", "endings": ["a", "b"], '
+                                         '"label": 1}\n', 1),
+    "anli_r2": ("anli_v1.0/R2/dev.jsonl", '{"uid": "u1", "context": "a", "hypothesis": "b", "label": "c"}\n', 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUT_SAMPLES))
+def test_intermediate_layouts_read_their_release_files(tmp_path, name):
+    from taskdiff.transfer.readers import INTERMEDIATE_LAYOUTS, read_intermediate
+
+    filename, content, n = LAYOUT_SAMPLES[name]
+    write(tmp_path / INTERMEDIATE_LAYOUTS[name].folder / filename, content)
+    rows = read_intermediate(name, tmp_path, "validation")
+    assert len(rows) == n
+    assert_canonical(rows, next(f for f, cols in FORMATS.items() if tuple(rows[0]) == cols))
+    with pytest.raises(ConfigError, match="English-only"):
+        INTERMEDIATE_LAYOUTS[name].path(tmp_path, "validation", "de")

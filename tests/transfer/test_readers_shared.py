@@ -67,7 +67,7 @@ def test_retrieval(shared_data):
     tatoeba = langs("tatoeba", shared_data, "test")
     assert len(tatoeba) == 41
     sizes = [len(read_xtreme("tatoeba", shared_data, lang, "test")) // 2 for lang in tatoeba]
-    assert max(sizes) == 1000 and sum(s == 1000 for s in sizes) == 31
+    assert max(sizes) == 1000 and sum(s == 1000 for s in sizes) == 33  # 8 smaller: jv ka kk ml sw ta te th
 
 
 def test_xcopa(shared_data):

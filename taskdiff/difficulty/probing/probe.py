@@ -145,7 +145,7 @@ def _subsample(probe, max_examples: int | None, seed: int) -> np.ndarray:
         return idx
     order = np.random.default_rng(seed).permutation(np.unique(probe.sentence_index))
     sizes = np.bincount(probe.sentence_index)[order]
-    keep = order[np.cumsum(sizes) <= max_examples]
+    keep = order[: max(2, int(np.sum(np.cumsum(sizes) <= max_examples)))]  # >= 2 for a split
     return idx[np.isin(probe.sentence_index, keep)]
 
 

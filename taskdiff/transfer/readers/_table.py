@@ -175,7 +175,8 @@ class RowBuilder:
         if isinstance(rid, int) and not isinstance(rid, bool):
             row["id"] = str(rid)
         label = row.get("label")
-        if fmt in ("classification", "pair_classification") and isinstance(label, int) and not isinstance(label, bool):
+        is_int = isinstance(label, int) and not isinstance(label, bool)
+        if fmt in ("classification", "pair_classification") and is_int:
             row["label"] = str(label)
         if fmt == "multiple_choice" and isinstance(label, str) and _DIGITS.fullmatch(label):
             row["label"] = int(label)

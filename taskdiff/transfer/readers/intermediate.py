@@ -4,15 +4,15 @@ File patterns (relative to ``intermediate/<name>/``; train / validation / test):
 
 ``snli``            ``snli_1.0_{train,dev,test}.jsonl``: pairID, sentence1, sentence2,
                     gold_label; rows with gold_label "-" (no consensus) are dropped.
-``mnli``            GLUE ``{train,dev_matched,dev_mismatched}.tsv`` (test = dev_mismatched; GLUE's
-                    test labels are hidden): header, pairID, sentence1, sentence2, gold_label.
+``mnli``            ``multinli_1.0_{train,dev_matched}.jsonl`` (the MultiNLI 1.0 release): pairID,
+                    sentence1, sentence2, gold_label; "-" dropped.
 ``qqp``             GLUE ``{train,dev}.tsv``: header, id, question1, question2, is_duplicate ("0"/"1").
 ``sst2``            GLUE ``{train,dev}.tsv``: header, sentence, label ("0"/"1") → classification.
 ``squad``           ``{train,dev}-v1.1.json`` → extractive_qa.
-``hellaswag``       ``hellaswag_{train,val}.jsonl``: ctx_a (context), ctx_b (question), endings,
-                    label; id = line index.
-``anli_r1`` .. ``anli_r3``  ``R{n}/{train,dev,test}.jsonl`` (the anli_v1.0 folders R1, R2, R3):
-                    uid, context, hypothesis, label e/n/c.
+``hellaswag``       ``hellaswag_{train,val}.jsonl``: ind (id), ctx (context), activity_label
+                    (question), endings, label.
+``anli_r1`` .. ``anli_r3``  ``anli_v1.0/R{n}/{train,dev,test}.jsonl``: uid, context, hypothesis,
+                    label e/n/c.
 ``cosmosqa``        ``{train,valid,test}.csv``: id, context, question, answer0..answer3, label
                     (the released test.csv has no labels and fails to read).
 ``commonsenseqa``   ``{train,dev,test}_rand_split.jsonl`` in the HF-flattened form: id, question,
@@ -50,7 +50,7 @@ def _nli(id_field: str, a: str, b: str, label: str, label_map: dict | None = Non
 def _anli(n: int) -> Layout:
     options = _nli("uid", "context", "hypothesis", "label",
                    {"e": "entailment", "n": "neutral", "c": "contradiction"})
-    return Layout(f"anli_r{n}", "intermediate/anli", _splits(f"R{n}/{{split}}.jsonl"), "jsonl", options)
+    return Layout(f"anli_r{n}", "intermediate/anli", _splits(f"anli_v1.0/R{n}/{{split}}.jsonl"), "jsonl", options)
 
 
 def _layouts() -> dict[str, Layout]:
@@ -58,9 +58,9 @@ def _layouts() -> dict[str, Layout]:
     layouts = [
         Layout("snli", "intermediate/snli", _splits("snli_1.0_{split}.jsonl"), "jsonl",
                _nli("pairID", "sentence1", "sentence2", "gold_label") | {"drop": {"gold_label": ["-"]}}),
-        Layout("mnli", "intermediate/mnli", _splits("{split}.tsv", validation="dev_matched",
-                                                    test="dev_mismatched"), "tsv",
-               _nli("pairID", "sentence1", "sentence2", "gold_label")),
+        Layout("mnli", "intermediate/mnli", _splits("multinli_1.0_{split}.jsonl", validation="dev_matched",
+                                                    test=None), "jsonl",
+               _nli("pairID", "sentence1", "sentence2", "gold_label") | {"drop": {"gold_label": ["-"]}}),
         Layout("qqp", "intermediate/qqp", _splits("{split}.tsv", test=None), "tsv", {
             "format": "pair_classification", "labels": binary,
             "columns": {"id": "id", "text_a": "question1", "text_b": "question2", "label": "is_duplicate"}}),
@@ -70,7 +70,8 @@ def _layouts() -> dict[str, Layout]:
         Layout("hellaswag", "intermediate/hellaswag", _splits("hellaswag_{split}.jsonl", validation="val",
                                                               test=None), "jsonl", {
             "format": "multiple_choice",
-            "columns": {"context": "ctx_a", "question": "ctx_b", "choices": "endings", "label": "label"}}),
+            "columns": {"id": "ind", "context": "ctx", "question": "activity_label", "choices": "endings",
+                        "label": "label"}}),
         _anli(1), _anli(2), _anli(3),
         Layout("cosmosqa", "intermediate/cosmosqa", _splits("{split}.csv", validation="valid"), "csv", {
             "format": "multiple_choice",

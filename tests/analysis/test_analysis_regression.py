@@ -1,0 +1,147 @@
+"""OLS with clustered SEs, the mixed model, and the effective-n / identification checks."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from taskdiff.analysis.design import (IdentificationError, InsufficientDataError,
+                                      SmallSampleWarning, check_effective_n)
+from taskdiff.analysis.mixed import MixedGainModel
+from taskdiff.analysis.regression import GainRegression
+from taskdiff.analysis.table import build_table, load_study
+
+FEATS = ["normalized_baseline_loss", "logme"]
+
+
+@pytest.fixture(scope="module")
+def effect_table(effect_study):
+    return load_study(effect_study)
+
+
+def _design(table, feats, standardize):
+    rows = table.primary()
+    X = table.task_features(feats)
+    if standardize:
+        X = (X - X.mean()) / X.std(ddof=1)
+    Xr = np.column_stack([np.ones(len(rows)), X.loc[rows["intermediate"]].to_numpy()])
+    return rows, Xr
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_ols_coefficients_equal_lstsq(effect_table, standardize):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        res = GainRegression(FEATS, standardize=standardize).fit(effect_table)
+    rows, X = _design(effect_table, FEATS, standardize)
+    beta = np.linalg.lstsq(X, rows["gain_z"].to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(res.params.to_numpy(), beta, rtol=1e-9, atol=1e-12)
+    assert list(res.params.index) == ["const"] + FEATS
+    assert res.n_obs == len(rows) and res.n_groups == 12
+
+
+def test_clustered_se_is_cr1_sandwich(effect_table):
+    res = GainRegression(["normalized_baseline_loss"], response="gain",
+                         standardize=False).fit(effect_table)
+    rows, X = _design(effect_table, ["normalized_baseline_loss"], False)
+    y = rows["gain"].to_numpy()
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    u = y - X @ beta
+    bread = np.linalg.inv(X.T @ X)
+    meat = np.zeros((2, 2))
+    for t in rows["intermediate"].unique():
+        m = (rows["intermediate"] == t).to_numpy()
+        s = X[m].T @ u[m]
+        meat += np.outer(s, s)
+    G, N, K = 12, len(y), 2
+    V = bread @ meat @ bread * G / (G - 1) * (N - 1) / (N - K)
+    np.testing.assert_allclose(res.bse.to_numpy(), np.sqrt(np.diag(V)), rtol=1e-8)
+    assert res.df_inference == G - 1
+
+
+def test_planted_effect_recovered_in_95_interval(sim):
+    """200 simulated studies (15 tasks): the 95% CI of the planted slope covers it >= 90%."""
+    truth, covered = 0.8, 0
+    scale = {"xnli": 1.0, "pawsx": 1.0, "panx": 1.0}
+    profiles = sim.profiles(15, np.random.default_rng(0))
+    model = GainRegression(["normalized_baseline_loss"], response="gain", standardize=False)
+    for s in range(200):
+        gains, _ = sim.study(1000 + s, effect=truth, task_sd=0.2, target_scale=scale,
+                             languages=("de", "fr"), seeds=(1, 2), profiles=profiles)
+        lo, hi = model.fit(build_table(gains, profiles)).conf_int().loc[
+            "normalized_baseline_loss"]
+        covered += lo <= truth <= hi
+    assert covered / 200 >= 0.90
+
+
+def test_results_interface(effect_table):
+    res = GainRegression(["normalized_baseline_loss"]).fit(effect_table)
+    ci = res.conf_int()
+    assert list(ci.columns) == ["lower", "upper"] and (ci["lower"] < ci["upper"]).all()
+    assert res.pvalues["normalized_baseline_loss"] < 1e-3
+    assert res.conf_int(0.5).loc["const", "upper"] < ci.loc["const", "upper"]
+    text = res.summary()
+    assert "12 intermediate tasks (effective n)" in text and "clustered" in text
+    assert "| normalized_baseline_loss |" in res.to_markdown()
+    assert res.small_n_warning is None
+    assert res.sm_summary() is not None
+
+
+def test_too_few_tasks_is_refused_with_explanation(sim):
+    gains, profiles = sim.study(0, n_tasks=3)
+    table = build_table(gains, profiles)
+    with pytest.raises(InsufficientDataError, match=r"at least 4 intermediate tasks.*found 3"):
+        GainRegression(FEATS).fit(table)
+    with pytest.raises(InsufficientDataError, match="effective n"):
+        MixedGainModel(FEATS).fit(table)
+
+
+def test_small_effective_n_warns_and_is_recorded(sim):
+    gains, profiles = sim.study(0, n_tasks=9)
+    table = build_table(gains, profiles)
+    with pytest.warns(SmallSampleWarning, match=r"only 9 intermediate tasks for 2 feature"):
+        res = GainRegression(FEATS).fit(table)
+    assert "rule of thumb" in res.small_n_warning
+    assert "WARNING" in res.summary()
+    assert check_effective_n(20, 2, warn=False) is None
+
+
+def test_rank_deficient_designs_are_refused(sim):
+    gains, profiles = sim.study(0, n_tasks=12)
+    for p in profiles.values():
+        p["twice"] = 2 * p["normalized_baseline_loss"] + 1
+        p["flat"] = 0.5
+        p["sum"] = p["logme"] + p["label_entropy"]
+    profiles["task04"]["holey"] = None
+    for i, p in enumerate(profiles.values()):
+        p.setdefault("holey", float(i))
+    table = build_table(gains, profiles)
+    with pytest.raises(IdentificationError, match=r"'normalized_baseline_loss', 'twice'.*collinear"):
+        GainRegression(["normalized_baseline_loss", "twice"]).fit(table)
+    with pytest.raises(IdentificationError, match=r"'flat'.*constant"):
+        GainRegression(["flat"]).fit(table)
+    with pytest.raises(IdentificationError, match=r"'logme', 'label_entropy', 'sum'"):
+        MixedGainModel(["logme", "label_entropy", "sum", "v_information"]).fit(table)
+    with pytest.raises(IdentificationError, match=r"'holey' for task04"):
+        GainRegression(["holey"]).fit(table)
+
+
+def test_mixed_model_recovers_effect(effect_table):
+    ols = GainRegression(["normalized_baseline_loss"]).fit(effect_table)
+    res = MixedGainModel(["normalized_baseline_loss"]).fit(effect_table)
+    lo, hi = res.conf_int().loc["normalized_baseline_loss"]
+    assert lo > 0 and lo <= ols.params["normalized_baseline_loss"] <= hi
+    assert set(res.variance_components.index) == {"intermediate", "language"}
+    assert any("'target' dropped" in n for n in res.notes)
+    assert res.df_inference == 12 - 1 - 1
+    assert "variance components" in res.summary()
+    assert "| normalized_baseline_loss |" in res.to_markdown()
+
+
+def test_mixed_model_on_raw_gain_keeps_target_factor(effect_table):
+    res = MixedGainModel(["normalized_baseline_loss"], response="gain").fit(effect_table)
+    assert set(res.variance_components.index) == {"intermediate", "target", "language"}
+    assert res.group_sizes == {"intermediate": 12, "target": 3, "language": 4}
+    assert res.variance_components["target"] > 0
