@@ -129,6 +129,99 @@ def transfer_cmd(
     typer.echo(f"wrote {out / 'gains.csv'} ({len(gains)} rows)")
 
 
+@app.command("profile")
+@friendly
+def profile_cmd(
+    task: str = typer.Argument(..., help="registered task name (or one from --task-file)"),
+    model: str = typer.Option(..., help="hub id, local path, 'tiny' or 'e5-small-offline'"),
+    measures: Optional[str] = typer.Option(None, help="measures, comma-separated (default: all)"),
+    data_dir: Optional[Path] = DataDir,
+    max_examples: Optional[int] = typer.Option(None, help="cap every split"),
+    seed: int = typer.Option(0, help="seed of the measures' training runs"),
+    out: Optional[Path] = typer.Option(None, help="write the profile JSON here"),
+    store: Optional[Path] = Store,
+    task_file: Optional[list[Path]] = TaskFile,
+    quiet: bool = typer.Option(False, help="no progress bars"),
+    verbose: bool = False,
+):
+    """A difficulty profile of TASK: size, baseline loss, V-information, cartography, probing, LogME."""
+    _setup(task_file, verbose)
+    from taskdiff.difficulty.api import format_profile_table, profile_task
+
+    prof = profile_task(task, model, measures=_split(measures), data_dir=data_dir, store=store,
+                        max_examples=max_examples, seed=seed, progress=not quiet)
+    typer.echo(format_profile_table(prof))
+    if out is not None:
+        from taskdiff.io import atomic_write_text
+
+        atomic_write_text(out, prof.to_json())
+        typer.echo(f"wrote {out}")
+
+
+@app.command("predict")
+@friendly
+def predict_cmd(
+    study: Path = typer.Option(..., help="study directory (gains.csv, profiles/)"),
+    profile: Optional[Path] = typer.Option(None, help="profile JSON of the new task"),
+    task: Optional[str] = typer.Option(None, help="or: a task to profile first"),
+    model: Optional[str] = typer.Option(None, help="model for profiling --task"),
+    data_dir: Optional[Path] = DataDir,
+    max_examples: Optional[int] = typer.Option(None, help="cap every split when profiling"),
+    store: Optional[Path] = Store,
+    task_file: Optional[list[Path]] = TaskFile,
+    verbose: bool = False,
+):
+    """Predict the gain of a new intermediate task per target, and its rank among the known ones."""
+    _setup(task_file, verbose)
+    from taskdiff.errors import ConfigError
+
+    if (profile is None) == (task is None):
+        raise ConfigError("give exactly one of --profile FILE or --task NAME (with --model)")
+    if task is not None:
+        if model is None:
+            raise ConfigError("--task needs --model to profile it")
+        from taskdiff.difficulty.api import profile_task
+        from taskdiff.io import atomic_write_text
+
+        prof = profile_task(task, model, data_dir=data_dir, store=store, max_examples=max_examples)
+        profile = study / "profiles" / f"{task}.candidate.json"
+        profile.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(profile, prof.to_json())
+    from taskdiff.analysis.api import format_prediction_table, predict
+
+    typer.echo(format_prediction_table(predict(study, profile)))
+
+
+@app.command("report")
+@friendly
+def report_cmd(
+    study: Path = typer.Option(..., help="study directory (gains.csv, profiles/)"),
+    out: Path = typer.Option(..., help="output directory for report.html and report.md"),
+    verbose: bool = False,
+):
+    """Write report.html (self-contained) and report.md with figures and statistics."""
+    _setup(None, verbose)
+    from taskdiff.analysis.api import report
+
+    html, md = report(study, out)
+    typer.echo(f"wrote {html}\nwrote {md}")
+
+
+@app.command("demo")
+@friendly
+def demo_cmd(
+    out: Path = typer.Option(Path("demo-output"), help="output directory"),
+    store: Optional[Path] = Store,
+    quiet: bool = typer.Option(False, help="no progress bars"),
+    verbose: bool = False,
+):
+    """Run the whole study offline on the embedded default and write OUT/report.html."""
+    _setup(None, verbose)
+    from taskdiff.demo import run_demo
+
+    run_demo(out, store, progress=not quiet)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 
