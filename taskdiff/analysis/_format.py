@@ -8,7 +8,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["fmt_number", "fmt_p", "frame_cells", "frame_to_markdown", "frame_to_text"]
+__all__ = ["fmt_number", "fmt_p", "p_phrase", "frame_cells", "frame_to_markdown", "frame_to_text"]
 
 
 def fmt_number(x, digits: int = 3) -> str:
@@ -35,6 +35,12 @@ def fmt_p(p) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_phrase(p) -> str:
+    """``"p < 0.001"`` or ``"p = 0.123"`` for running text."""
+    s = fmt_p(p)
+    return f"p {s[0]} {s[1:]}" if s.startswith("<") else f"p = {s}"
 
 
 def frame_cells(df: pd.DataFrame, formats: Mapping[str, Callable] | None, index: bool):

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from taskdiff.analysis._format import fmt_number, fmt_p, frame_to_markdown, frame_to_text
+from taskdiff.analysis._format import (fmt_number, fmt_p, frame_to_markdown, frame_to_text,
+                                       p_phrase)
 from taskdiff.analysis.bootstrap import (draw_tasks, nested_values, percentile_interval,
                                          resample_task_means)
 from taskdiff.analysis.corrstats import METHODS, correlation_rows, permutation_indices
@@ -86,7 +87,7 @@ class CorrelationResults:
                     f"{corr} correction (α = {s['alpha']:g}) across the family of {base}.")
         items = "; ".join(
             f"{r.feature} on {r.target}: {fmt_number(r.estimate, 2)} "
-            f"(adjusted p = {fmt_p(getattr(r, 'p_' + s['correction']))})"
+            f"(adjusted {p_phrase(getattr(r, 'p_' + s['correction']))})"
             for r in sig.head(10).itertuples())
         more = f" and {len(sig) - 10} more" if len(sig) > 10 else ""
         return (f"{len(sig)} association(s) remain significant after {corr} correction "

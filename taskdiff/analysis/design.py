@@ -105,7 +105,8 @@ def check_identified(X: np.ndarray, names: Sequence[str], *, tasks: Sequence[str
     """
     X = np.asarray(X, dtype=float)
     names = list(names)
-    missing = [(n, [tasks[i] if i < len(tasks) else str(i) for i in np.flatnonzero(~np.isfinite(X[:, j]))])
+    label = (lambda i: tasks[i] if i < len(tasks) else str(i))  # noqa: E731
+    missing = [(n, [label(i) for i in np.flatnonzero(~np.isfinite(X[:, j]))])
                for j, n in enumerate(names) if not np.isfinite(X[:, j]).all()]
     if missing:
         desc = "; ".join(f"{n!r} for {', '.join(t)}" for n, t in missing)

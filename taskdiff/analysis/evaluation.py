@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from taskdiff.analysis._format import fmt_number, fmt_p, frame_to_markdown, frame_to_text
+from taskdiff.analysis._format import fmt_number, frame_to_markdown, frame_to_text, p_phrase
 from taskdiff.analysis.corrstats import spearman_rows
 from taskdiff.analysis.prediction import GainPredictor, task_targets
 from taskdiff.analysis.ranking import (ndcg_at_k, random_expectation, regret_at_k,
@@ -91,7 +91,7 @@ class RankingEvaluation:
         rk = f"regret@{self.k}"
         pred, rand = s.loc[PREDICTOR], s.loc[RANDOM]
         stats = (f"mean Spearman {fmt_number(pred['spearman'], 2)} (one-sided permutation "
-                 f"p = {fmt_p(self.p_better_than_random)}), Regret@{self.k} "
+                 f"{p_phrase(self.p_better_than_random)}), Regret@{self.k} "
                  f"{pred[rk]:.2%} vs {rand[rk]:.2%} for a random ranking, top-1 hit rate "
                  f"{pred['top1']:.0%} vs {rand['top1']:.0%}")
         if self.better_than_random:
@@ -103,28 +103,25 @@ class RankingEvaluation:
                 f"({s.loc[best, rk]:.2%}).")
         return f"{head}: {stats}.{tail}"
 
-    def _display(self) -> pd.DataFrame:
-        s = self.summary_frame().reset_index()
-        return s
+    def _display(self) -> tuple[pd.DataFrame, dict]:
+        formats = {f"regret@{self.k}": _pct, "top1": _pct}
+        return self.summary_frame().reset_index(), formats
 
     def summary(self) -> str:
         """Plain text: settings, the mean-over-targets table and the verdict."""
         head = (f"Leave-one-intermediate-task-out evaluation, k = {self.k}, "
                 f"{self.frame['n'].max()} candidate tasks")
-        return "\n".join([head, "", frame_to_text(self._display(), _PCT), "",
+        return "\n".join([head, "", frame_to_text(*self._display()), "",
                           self.verdict()] + [f"note: {n}" for n in self.notes])
 
     def to_markdown(self) -> str:
         """Markdown table of the means over targets, then the verdict."""
         notes = "".join(f"\n\n*Note:* {n}" for n in self.notes)
-        return frame_to_markdown(self._display(), _PCT) + "\n\n" + self.verdict() + notes
+        return frame_to_markdown(*self._display()) + "\n\n" + self.verdict() + notes
 
 
 def _pct(x) -> str:
     return "–" if x is None or not np.isfinite(x) else f"{x:.1%}"
-
-
-_PCT = {"regret@1": _pct, "regret@3": _pct, "regret@5": _pct, "top1": _pct}
 
 
 def _loto_predictions(table: StudyTable, predictor: GainPredictor) -> pd.DataFrame:

@@ -129,7 +129,8 @@ class StudyTable:
         return tuple(c for c in keep if c not in raw_with_log)
 
 
-def profile_frame(profiles: Mapping[str, Mapping], *, path: str | Path = "profiles") -> pd.DataFrame:
+def profile_frame(profiles: Mapping[str, Mapping], *,
+                  path: str | Path = "profiles") -> pd.DataFrame:
     """Flatten profiles into a frame (index: task) of feature columns plus log-size features."""
     rows = {}
     for task, prof in profiles.items():

@@ -118,7 +118,8 @@ def test_rank_deficient_designs_are_refused(sim):
     for i, p in enumerate(profiles.values()):
         p.setdefault("holey", float(i))
     table = build_table(gains, profiles)
-    with pytest.raises(IdentificationError, match=r"'normalized_baseline_loss', 'twice'.*collinear"):
+    with pytest.raises(IdentificationError,
+                       match=r"'normalized_baseline_loss', 'twice'.*collinear"):
         GainRegression(["normalized_baseline_loss", "twice"]).fit(table)
     with pytest.raises(IdentificationError, match=r"'flat'.*constant"):
         GainRegression(["flat"]).fit(table)

@@ -85,7 +85,8 @@ HEADER = "intermediate,target,language,seed,metric,score,baseline_score,gain\n"
 
 
 @pytest.mark.parametrize("body, match", [
-    ("mnli,xnli,de,1,acc,71,70,1\nmnli,xnli,de,2,acc,abc,70,1\n", r"gains.csv:3 \(field 'score'\).*'abc'"),
+    ("mnli,xnli,de,1,acc,71,70,1\nmnli,xnli,de,2,acc,abc,70,1\n",
+     r"gains.csv:3 \(field 'score'\).*'abc'"),
     ("mnli,xnli,de,1.5,acc,71,70,1\n", r":2 \(field 'seed'\).*integer seed"),
     ("mnli,,de,1,acc,71,70,1\n", r":2 \(field 'target'\).*non-empty"),
     ("mnli,xnli,de,1,acc,71,70,1\nmnli,xnli,de,1,acc,72,70,2\n", r":3.*one row per.*lines 2, 3"),
@@ -99,7 +100,7 @@ def test_gains_errors_name_line_field_expected_found(tmp_path, body, match):
 
 def test_gains_missing_column_and_file(tmp_path):
     with pytest.raises(DataError, match=r":1.*no column gain"):
-        read_gains(_write(tmp_path, "intermediate,target,language,seed,metric,score,baseline_score\n"))
+        read_gains(_write(tmp_path, HEADER.replace(",gain\n", "\n")))
     with pytest.raises(DataError, match="no such file"):
         read_gains(tmp_path / "nope.csv")
     with pytest.raises(DataError, match="only a header"):

@@ -13,7 +13,8 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
-from taskdiff.analysis._format import fmt_number, fmt_p, frame_cells, frame_to_markdown
+from taskdiff.analysis._format import (fmt_number, fmt_p, frame_cells, frame_to_markdown,
+                                       p_phrase)
 from taskdiff.analysis.correlation import CORRECTION_NAMES, POOLED
 from taskdiff.analysis.multitest import bh_adjust, holm_adjust
 from taskdiff.analysis.report.analyses import StudyAnalysis
@@ -39,7 +40,7 @@ def _regression_sentence(a: StudyAnalysis) -> str:
     alpha = a.settings["alpha"]
     sig = f[f["p"] <= alpha]
     parts = "; ".join(f"{t}: {r.estimate:+.2f} SD of gain per SD (95% CI {r.lower:+.2f} to "
-                      f"{r.upper:+.2f}, p = {fmt_p(r.p)})" for t, r in f.iterrows())
+                      f"{r.upper:+.2f}, {p_phrase(r.p)})" for t, r in f.iterrows())
     head = ("No feature of the pre-specified model has a coefficient significantly different "
             f"from 0 (α = {alpha:g}, SEs clustered by intermediate task)"
             if sig.empty else
