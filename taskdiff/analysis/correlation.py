@@ -15,6 +15,7 @@ the same method.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,12 +80,14 @@ class CorrelationResults:
         m = int(prim["p_value"].notna().sum())
         corr = CORRECTION_NAMES[s["correction"]]
         sig = self.significant()
+        pooled = " incl. pooled" if (prim["target"] == POOLED).any() else ""
         base = (f"{m} tests ({prim['feature'].nunique()} features × "
-                f"{prim['target'].nunique()} targets incl. pooled, {s['primary'].title()}, "
+                f"{prim['target'].nunique()} targets{pooled}, {s['primary'].title()}, "
                 f"n = {self.n_tasks} intermediate tasks)")
         if sig.empty:
             return (f"No feature is significantly associated with the transfer gain after "
-                    f"{corr} correction (α = {s['alpha']:g}) across the family of {base}.")
+                    f"{corr} correction (α = {s['alpha']:g}) across the family of {base}."
+                    + self._floor_note())
         items = "; ".join(
             f"{r.feature} on {r.target}: {fmt_number(r.estimate, 2)} "
             f"(adjusted {p_phrase(getattr(r, 'p_' + s['correction']))})"
@@ -92,6 +95,18 @@ class CorrelationResults:
         more = f" and {len(sig) - 10} more" if len(sig) > 10 else ""
         return (f"{len(sig)} association(s) remain significant after {corr} correction "
                 f"(α = {s['alpha']:g}) across the family of {base}: {items}{more}.")
+
+    def _floor_note(self) -> str:
+        """Say so when n is too small for any permutation p-value to reach alpha."""
+        n = int(self.frame["n"].max()) if len(self.frame) else 0
+        if n < 1 or math.factorial(n) > self.settings["n_perm"]:
+            return ""
+        floor = 2 / math.factorial(n)
+        if floor <= self.settings["alpha"]:
+            return ""
+        return (f" With n = {n} intermediate tasks the smallest possible two-sided "
+                f"permutation p-value is 2/{n}! = {floor:.3f} > α: no correlation can be "
+                f"significant, whatever the data.")
 
     def _display(self, method: str | None = None) -> pd.DataFrame:
         method = method or self.settings["primary"]

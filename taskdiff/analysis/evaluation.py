@@ -82,8 +82,9 @@ class RankingEvaluation:
     def better_than_random(self) -> bool:
         """Mean Spearman significantly above 0 and mean Regret@k below random's."""
         s = self.summary_frame()
-        return bool(self.p_better_than_random <= self.alpha
-                    and s.loc[PREDICTOR, f"regret@{self.k}"] <= s.loc[RANDOM, f"regret@{self.k}"])
+        pred, rand = s.loc[PREDICTOR, f"regret@{self.k}"], s.loc[RANDOM, f"regret@{self.k}"]
+        regret_ok = not (np.isfinite(pred) and np.isfinite(rand)) or pred <= rand
+        return bool(self.p_better_than_random <= self.alpha and regret_ok)
 
     def verdict(self) -> str:
         """A sentence on whether the predictor beats random ranking, and the best method."""
@@ -92,36 +93,38 @@ class RankingEvaluation:
         pred, rand = s.loc[PREDICTOR], s.loc[RANDOM]
         stats = (f"mean Spearman {fmt_number(pred['spearman'], 2)} (one-sided permutation "
                  f"{p_phrase(self.p_better_than_random)}), Regret@{self.k} "
-                 f"{pred[rk]:.2%} vs {rand[rk]:.2%} for a random ranking, top-1 hit rate "
-                 f"{pred['top1']:.0%} vs {rand['top1']:.0%}")
+                 f"{_pct(pred[rk], 2)} vs {_pct(rand[rk], 2)} for a random ranking, "
+                 f"top-1 hit rate {pred['top1']:.0%} vs {rand['top1']:.0%}")
         if self.better_than_random:
             head = "The predictor ranks held-out intermediate tasks better than random"
         else:
             head = "The predictor ranks held-out intermediate tasks no better than random"
-        best = s[rk].drop(RANDOM).idxmin()
-        tail = (f" The lowest mean Regret@{self.k} is that of '{best}' "
-                f"({s.loc[best, rk]:.2%}).")
+        regrets = s[rk].drop(RANDOM).dropna()
+        tail = "" if regrets.empty else (
+            f" The lowest mean Regret@{self.k} is that of '{regrets.idxmin()}' "
+            f"({_pct(regrets.min(), 2)}).")
         return f"{head}: {stats}.{tail}"
 
-    def _display(self) -> tuple[pd.DataFrame, dict]:
-        formats = {f"regret@{self.k}": _pct, "top1": _pct}
+    def summary_table(self) -> tuple[pd.DataFrame, dict]:
+        """The means-over-targets frame and its column formatters (for rendering)."""
+        formats = {f"regret@{self.k}": lambda x: _pct(x, 2), "top1": _pct}
         return self.summary_frame().reset_index(), formats
 
     def summary(self) -> str:
         """Plain text: settings, the mean-over-targets table and the verdict."""
         head = (f"Leave-one-intermediate-task-out evaluation, k = {self.k}, "
                 f"{self.frame['n'].max()} candidate tasks")
-        return "\n".join([head, "", frame_to_text(*self._display()), "",
+        return "\n".join([head, "", frame_to_text(*self.summary_table()), "",
                           self.verdict()] + [f"note: {n}" for n in self.notes])
 
     def to_markdown(self) -> str:
         """Markdown table of the means over targets, then the verdict."""
         notes = "".join(f"\n\n*Note:* {n}" for n in self.notes)
-        return frame_to_markdown(*self._display()) + "\n\n" + self.verdict() + notes
+        return frame_to_markdown(*self.summary_table()) + "\n\n" + self.verdict() + notes
 
 
-def _pct(x) -> str:
-    return "–" if x is None or not np.isfinite(x) else f"{x:.1%}"
+def _pct(x, digits: int = 1) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:.{digits}%}"
 
 
 def _loto_predictions(table: StudyTable, predictor: GainPredictor) -> pd.DataFrame:
@@ -159,8 +162,9 @@ def _baseline_scores(table: StudyTable, truth: pd.DataFrame, by: str) -> tuple[d
 def _score_ranking(pred: np.ndarray, gain: np.ndarray, score: np.ndarray, k: int) -> dict:
     rho = float(spearman_rows(pred, gain)) if np.isfinite(pred).all() else float(
         pd.Series(pred).corr(pd.Series(gain), method="spearman"))
+    regret = regret_at_k(score, pred, k) if score.max() > 0 else np.nan
     return {"spearman": rho, "ndcg": ndcg_at_k(score - score.min(), pred, k),
-            "regret": regret_at_k(score, pred, k), "top1": top1_hit(gain, pred)}
+            "regret": regret, "top1": top1_hit(gain, pred)}
 
 
 def _long_predictions(P: pd.DataFrame, G: pd.DataFrame, S: pd.DataFrame) -> pd.DataFrame:
@@ -229,9 +233,13 @@ def leave_one_task_out(table: StudyTable, predictor: GainPredictor | None = None
             pred = frame[key].to_numpy(dtype=float)[ok]
             rows.append({"method": name, **keycols, "n": int(ok.sum()),
                          **_score_ranking(pred, g, s, k)})
-        rows.append({"method": RANDOM, **keycols, "n": int(ok.sum()),
-                     **random_expectation(s, k)})
+        rand = random_expectation(s, k) if s.max() > 0 else {
+            **random_expectation(s - s.min() + 1, k), "regret": np.nan}
+        rows.append({"method": RANDOM, **keycols, "n": int(ok.sum()), **rand})
     long = _long_predictions(methods[PREDICTOR], gains, scores)
+    if not (scores.max() > 0).all():
+        notes.append("Regret@k is undefined (NaN) for targets whose best score is not "
+                     "positive")
     p = _perm_test(methods[PREDICTOR], gains, n_perm, seed)
     return RankingEvaluation(frame=pd.DataFrame(rows), predictions=long, k=k,
                              p_better_than_random=p, alpha=alpha, notes=notes)

@@ -58,10 +58,11 @@ class MixedGainResults(CoefficientResults):
     converged: bool = True
     sm_results: object = None
 
-    def _header(self) -> list[str]:
+    def header_lines(self) -> list[str]:
+        """The shared header plus the variance components."""
         vc = ", ".join(f"{k} {v:.3g} ({self.group_sizes.get(k, '?')} levels)"
                        for k, v in self.variance_components.items())
-        return super()._header() + [f"variance components: {vc}; residual "
+        return super().header_lines() + [f"variance components: {vc}; residual "
                                     f"{self.residual_variance:.3g}"]
 
 

@@ -148,10 +148,8 @@ class GainPredictor(BaseEstimator):
         return self
 
     def _baselines(self, table: StudyTable) -> pd.Series:
-        df = table.primary()
-        keys = ["target"] if self.by == "target" else ["target", "language"]
-        cell = df.groupby(["target", "language"])["baseline_score"].mean()
-        return cell.groupby(level=keys).mean() if self.by == "target" else cell
+        cell = table.primary().groupby(["target", "language"])["baseline_score"].mean()
+        return cell.groupby(level="target").mean() if self.by == "target" else cell
 
     def _fit_one(self, X: np.ndarray, y: np.ndarray):
         ok = np.isfinite(y)
@@ -170,7 +168,7 @@ class GainPredictor(BaseEstimator):
             res[i] = y[i] - model.predict(X[i:i + 1])[0]
         return res
 
-    def _features_of(self, profiles) -> np.ndarray:
+    def _features_of(self, profiles) -> tuple[np.ndarray, pd.Index]:
         frame = profiles_to_frame(profiles)
         missing = [f for f in self.features_ if f not in frame.columns
                    or frame[f].isna().all()]

@@ -29,6 +29,8 @@ EXPECTED_FEATURES = (
 )
 #: Top-level keys that are metadata, never features.
 META_KEYS = ("task", "provenance")
+#: Suffix of candidate-task profiles kept next to the study's profiles but not part of it.
+CANDIDATE_SUFFIX = ".candidate.json"
 #: Leaf names that describe the cost of computing the profile, not the task.
 NON_FEATURE_LEAVES = ("cost_seconds",)
 
@@ -137,6 +139,9 @@ def _reject_constant(name: str):
 def read_profiles(directory: str | Path) -> dict[str, dict]:
     """Read every ``*.json`` profile in ``directory``, keyed by task name.
 
+    Files named ``*.candidate.json`` (profiles of candidate tasks written by
+    ``taskdiff predict --task``) are not part of the study and are skipped.
+
     Raises
     ------
     DataError
@@ -146,7 +151,8 @@ def read_profiles(directory: str | Path) -> dict[str, dict]:
     if not directory.is_dir():
         raise DataError(directory, "a profiles/ directory with one <task>.json per task",
                         "no such directory")
-    files = sorted(directory.glob("*.json"))
+    files = [f for f in sorted(directory.glob("*.json"))
+             if not f.name.endswith(CANDIDATE_SUFFIX)]
     if not files:
         raise DataError(directory, "at least one <task>.json profile", "no .json file")
     return {f.stem: read_profile(f) for f in files}

@@ -86,7 +86,8 @@ class CoefficientResults:
         out.index.name = "term"
         return out
 
-    def _header(self) -> list[str]:
+    def header_lines(self) -> list[str]:
+        """Model, n, effective n, df, level, then any small-n warning and the notes."""
         lines = [f"{self.model}: {self.n_obs} rows, {self.n_groups} intermediate tasks "
                  f"(effective n), t reference with {self.df_inference:g} df, "
                  f"{self.level:.0%} intervals"]
@@ -97,11 +98,11 @@ class CoefficientResults:
     def summary(self) -> str:
         """Plain-text summary: header, notes, coefficient table."""
         table = frame_to_text(self.to_frame(), {"p": fmt_p}, index=True)
-        return "\n".join(self._header() + ["", table])
+        return "\n".join(self.header_lines() + ["", table])
 
     def to_markdown(self) -> str:
         """Markdown: header lines as a paragraph, then the coefficient table."""
-        head = "\n".join(f"- {line}" for line in self._header())
+        head = "\n".join(f"- {line}" for line in self.header_lines())
         return head + "\n\n" + frame_to_markdown(self.to_frame(), {"p": fmt_p}, index=True)
 
 

@@ -24,6 +24,9 @@ from taskdiff.errors import DataError
 
 __all__ = ["StudySource", "StudyTable", "build_table", "load_study", "profile_frame"]
 
+#: Metric names chosen as primary when present (XTREME's headline metrics), before falling
+#: back to the first metric listed for the target.
+PREFERRED_METRICS = ("f1", "accuracy")
 #: Derived features: log10 of the size features (a ten-fold size change is one unit).
 LOG_FEATURES = {"log_n_examples": "n_examples", "log_n_tokens": "n_tokens"}
 
@@ -158,9 +161,9 @@ def build_table(gains: pd.DataFrame, profiles: Mapping[str, Mapping], *,
     profiles : mapping
         Task name -> parsed profile dict.
     metrics : str or mapping, optional
-        Primary metric: None = the first metric listed for each target in the gains file;
-        a string = that metric for every target; a mapping target -> metric (targets not
-        in it use the first listed).
+        Primary metric: a string = that metric for every target; a mapping target ->
+        metric. Targets not given use :data:`PREFERRED_METRICS` (``"f1"``, then
+        ``"accuracy"``) when they have it, else the first metric listed in the file.
     source : StudySource, optional
         Provenance to attach.
     profiles_dir : str or Path
@@ -195,7 +198,8 @@ def _primary_metrics(gains: pd.DataFrame, metrics) -> dict[str, str]:
         metrics = {t: metrics for t in listed}
     out = {}
     for t, ms in listed.items():
-        m = metrics.get(t, ms[0])
+        preferred = [m for m in PREFERRED_METRICS if m in ms]
+        m = metrics.get(t, preferred[0] if preferred else ms[0])
         if m not in ms:
             raise DataError("gains.csv", f"metric {m!r} for target {t!r} (the chosen primary "
                             f"metric)", f"metrics {', '.join(ms)}", field="metric")

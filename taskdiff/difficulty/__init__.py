@@ -1,1 +1,29 @@
-"""Difficulty measures of a task and the :class:`DifficultyProfile` that gathers them."""
+"""Difficulty measures of a task and the :class:`DifficultyProfile` that gathers them.
+
+>>> from taskdiff.difficulty import profile_task, format_profile_table
+>>> profile = profile_task("snli", "tiny", measures=["size", "vinfo"], data_dir="data")  # doctest: +SKIP
+>>> print(format_profile_table(profile))  # doctest: +SKIP
+
+Measures follow a scikit-learn style contract (:mod:`taskdiff.difficulty.base`) and are
+found by name (:func:`get_measure`), including measures that other packages declare in the
+entry-point group ``taskdiff.measures``. See ``docs/difficulty/index.md``.
+"""
+
+from taskdiff.difficulty.base import Measure, MeasureContext
+from taskdiff.difficulty.profile import FLAT_KEYS, DifficultyProfile
+from taskdiff.difficulty.registry import get_measure, list_measures, register_measure
+
+__all__ = ["DEFAULT_MEASURES", "Budget", "DifficultyProfile", "FLAT_KEYS", "Measure", "MeasureContext",
+           "format_profile_table", "get_measure", "list_measures", "profile_task", "register_measure"]
+
+
+def __getattr__(name):  # lazy: the API pulls in the measures' modules
+    if name in ("profile_task", "format_profile_table", "DEFAULT_MEASURES"):
+        from taskdiff.difficulty import api
+
+        return getattr(api, name)
+    if name == "Budget":
+        from taskdiff.difficulty.baseline_loss import Budget
+
+        return Budget
+    raise AttributeError(f"module 'taskdiff.difficulty' has no attribute {name!r}")

@@ -91,8 +91,10 @@ def _read_local(task: TaskConfig, data_dir: Path | None, split: str, language: s
         opts = dict(task.local.options)
         if task.local.reader in GENERIC_READERS:
             opts.setdefault("format", task.format)
-            if task.labels and task.format != "tagging":
+            if task.labels:
                 opts.setdefault("labels", task.labels)
+        elif task.labels and task.local.reader in ("conllu", "token_tsv"):  # a tag outside the set fails here, by line
+            opts.setdefault("labels", task.labels)
         part = reader(path, **opts)
         if len(files) > 1:  # ids must stay unique across the files of a glob
             for r in part:

@@ -103,6 +103,9 @@ def _train(ws: Workspace, handle, task: TaskConfig, encoder_path: str, cfg: Trai
     sel = _selection(ws, task)
     labels = task_labels(task, train.rows)
     tokenizer = load_tokenizer(encoder_path, ws.trust_remote_code)
+    from transformers import set_seed
+
+    set_seed(int(handle.spec.config["seed"]))  # the fresh head's init must not depend on earlier work
     model = build_model(fmt, encoder_path, labels, ws.trust_remote_code)
     max_length = cfg.max_length or task.max_length
     precision = resolve_precision(cfg.precision)

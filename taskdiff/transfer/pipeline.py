@@ -54,6 +54,7 @@ def target_languages(task: TaskConfig, requested: list[str] | None) -> list[str]
 
 def _preload(ws: Workspace, req: TransferRequest) -> None:
     """Read every role and language up front: bad data fails before hours of training."""
+    _check_request(req)
     for name in req.intermediates:
         task = get_task(name)
         ws.rows(task, "train", task.train_language)
@@ -66,6 +67,25 @@ def _preload(ws: Workspace, req: TransferRequest) -> None:
             ws.rows(task, "train", task.train_language)
         for lang in target_languages(task, req.languages):
             ws.rows(task, "evaluation", lang)
+
+
+def _check_request(req: TransferRequest) -> None:
+    """Refuse up front what would otherwise fail after training, or silently vanish."""
+    from taskdiff.errors import ConfigError, UnknownNameError, ZeroShotViolation
+    from taskdiff.transfer.phases import primary_key
+
+    for task in (get_task(n) for n in dict.fromkeys(req.intermediates + req.targets)):
+        if task.trainable and task.train_language != "en":
+            raise ZeroShotViolation(f"task {task.name!r}: train_language is {task.train_language!r}; training "
+                                    "and model selection must be English (zero-shot transfer)")
+        try:
+            primary_key(task.metric)
+        except UnknownNameError as exc:
+            raise ConfigError(f"task {task.name!r}: field 'metric': {exc}") from None
+    declared = {lang for name in req.targets for lang in get_task(name).languages}
+    for lang in req.languages or []:
+        if lang not in declared:  # a typo would otherwise evaluate nothing, without an error
+            raise UnknownNameError("evaluation language (no target declares it)", lang, declared)
 
 
 def _encoders(ws: Workspace, req: TransferRequest, base_path: str, seed: int, bar) -> dict[str, tuple[str, str]]:

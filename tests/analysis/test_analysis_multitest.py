@@ -38,7 +38,7 @@ def test_holm_hand_example():
     np.testing.assert_allclose(holm_adjust([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=40))
 def test_match_statsmodels(p):
     p = np.array(p)

@@ -112,3 +112,14 @@ def test_api_predict_and_format(effect_study, sim, tmp_path):
     df = api.predict(effect_study, path)
     text = api.format_prediction_table(df)
     assert "newtask" in text and "90% interval" in text and "of 13" in text
+
+
+def test_loto_with_non_positive_scores_reports_nan_regret(sim):
+    from taskdiff.analysis.table import build_table
+    gains, profiles = sim.study(2, n_tasks=6)
+    gains["baseline_score"] -= 200.0  # e.g. a negative log-likelihood metric
+    gains["score"] = gains["baseline_score"] + gains["gain"]
+    ev = leave_one_task_out(build_table(gains, profiles), n_perm=99)
+    assert ev.frame["regret"].isna().all()
+    assert any("Regret@k is undefined" in n for n in ev.notes)
+    assert "Regret@3 – vs – for a random ranking" in ev.verdict()

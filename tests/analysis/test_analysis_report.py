@@ -96,7 +96,20 @@ def test_methods_carry_provenance(effect_report, effect_study):
     import hashlib
     digest = hashlib.sha256((effect_study / "gains.csv").read_bytes()).hexdigest()
     assert digest in md and str(effect_study.resolve()) in md
-    assert '"model": "tiny"' in md and "statsmodels" in md and "seed 0" in md
+    assert "model: tiny" in md and 'versions: {"taskdiff": "0.1.0"}' in md
+    assert "statsmodels" in md and "seed 0" in md
+
+
+def test_provenance_summary_is_short():
+    from taskdiff.analysis.report.context import provenance_summary
+    prov = {"model": "tiny", "seed": 1, "versions": {"torch": "2.4", "deep": {"x": 1}},
+            "measures": {"size": {"run_id": "abc", "result": {"curve": list(range(10_000))}},
+                         "logme": {"result": {}}},
+            "caps": [1, 2]}
+    text = provenance_summary(prov)
+    assert text == ('caps: [1, 2]; measures: size (run abc), logme; model: tiny; seed: 1; '
+                    'versions: {"torch": "2.4"}')
+    assert len(provenance_summary({"k": "x" * 5000})) == 600
 
 
 def test_null_report_says_so_in_words(null_report):
@@ -114,6 +127,7 @@ def test_too_small_n_shows_message_instead_of_number(make_study, tmp_path):
         assert "Not fitted: " in text
         assert "needs at least 5 intermediate tasks for 3 feature(s)" in text
         assert "The pre-specified multivariable model was not fitted" in text
+        assert "smallest possible two-sided permutation p-value is 2/4! = 0.083" in text
     md = md_path.read_text()
     section = md.split("### Pre-specified multivariable model")[1].split("## Predicting")[0]
     assert "| const |" not in section  # no coefficient table for refused models
@@ -165,3 +179,16 @@ def test_report_renders_in_headless_chromium(effect_report, tmp_path):
     subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,2000",
                             html_path.as_uri()], capture_output=True, timeout=180)
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_profiles_without_probing_like_the_demo(sim, tmp_path):
+    gains, profiles = sim.study(4, n_tasks=5)
+    for p in profiles.values():
+        p["probing"] = {k: None for k in p["probing"]}
+    study = sim.write(tmp_path / "demo", gains, profiles)
+    html_path, md_path = report(study, tmp_path / "out", **FAST)
+    md = md_path.read_text()
+    assert "no syntactic-vs-semantic map" in md
+    assert "log_n_examples" in md.split("### Pre-specified multivariable model")[1]
+    assert "probing.syntax_semantics_index:" not in md  # not in the model: all null
+    assert len(_parse(html_path.read_text()).imgs) == len(FIGURES) - 1

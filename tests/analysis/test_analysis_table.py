@@ -64,15 +64,26 @@ def _two_metrics(sim):
     return pd.concat([gains, f1], ignore_index=True), profiles
 
 
-def test_primary_metric_first_listed_or_chosen(sim):
-    gains, profiles = _two_metrics(sim)
+def test_primary_metric_preferred_first_listed_or_chosen(sim):
+    gains, profiles = _two_metrics(sim)  # xnli: accuracy listed first, then f1
     table = build_table(gains, profiles)
-    assert table.primary_metrics["xnli"] == "accuracy"
-    assert set(table.primary()["metric"]) == {"accuracy"}
-    chosen = build_table(gains, profiles, metrics={"xnli": "f1"})
-    assert chosen.primary_metrics == {"xnli": "f1", "pawsx": "accuracy", "panx": "accuracy"}
-    with pytest.raises(DataError, match="metric 'em'"):
-        build_table(gains, profiles, metrics={"xnli": "em"})
+    assert table.primary_metrics["xnli"] == "f1"  # "f1" is preferred wherever present
+    assert set(table.primary()["metric"]) == {"accuracy", "f1"}
+    assert set(table.primary()[table.primary()["target"] == "xnli"]["metric"]) == {"f1"}
+    chosen = build_table(gains, profiles, metrics={"xnli": "accuracy"})
+    assert chosen.primary_metrics == {"xnli": "accuracy", "pawsx": "accuracy",
+                                      "panx": "accuracy"}
+    renamed = gains.replace({"metric": {"accuracy": "em", "f1": "loss"}})
+    assert build_table(renamed, profiles).primary_metrics["xnli"] == "em"  # first listed
+    with pytest.raises(DataError, match="metric 'bleu'"):
+        build_table(gains, profiles, metrics={"xnli": "bleu"})
+
+
+def test_candidate_profiles_are_not_part_of_the_study(effect_study, tmp_path):
+    import shutil
+    study = shutil.copytree(effect_study, tmp_path / "s")
+    (study / "profiles" / "task00.candidate.json").write_text('{"task": "task00"}')
+    assert load_study(study).n_tasks == 12
 
 
 def _write(tmp_path, text):

@@ -59,6 +59,8 @@ class StudyAnalysis:
 
 def _fit(name: str, model, table: StudyTable, features) -> ModelOutcome:
     out = ModelOutcome(name=name, features=tuple(features))
+    if not features:
+        return out
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -81,8 +83,8 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
     features : sequence of str, optional
         Features to correlate and regress one at a time (default: usable features).
     model_features : sequence of str, optional
-        Features of the multivariable and mixed models (default
-        :data:`DEFAULT_MODEL_FEATURES`, those present in the study).
+        Features of the multivariable and mixed models (default: those of
+        :data:`DEFAULT_MODEL_FEATURES` that are usable in the study).
     k : int
         Cut-off of NDCG@k and Regret@k.
     seed, n_perm, n_boot, alpha
@@ -92,7 +94,8 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
     """
     feats = list(features or table.usable_features())
     if model_features is None:
-        model_features = [f for f in DEFAULT_MODEL_FEATURES if f in table.profiles.columns]
+        usable = table.usable_features()
+        model_features = [f for f in DEFAULT_MODEL_FEATURES if f in usable]
     model_features = list(model_features)
     corr = None
     if table.n_tasks >= 3 and feats:
@@ -101,6 +104,11 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
     uni = {f: _fit(f"OLS of gain_z on {f}", GainRegression([f]), table, [f]) for f in feats}
     multi = _fit("Pre-specified OLS", GainRegression(model_features), table, model_features)
     mixed = _fit("Mixed model", MixedGainModel(model_features), table, model_features)
+    if not model_features:
+        none = ("none of the pre-specified features "
+                f"({', '.join(DEFAULT_MODEL_FEATURES)}) is known and varies across the "
+                "intermediate tasks")
+        multi.message = mixed.message = none
     evaluation, msg = None, None
     if table.n_tasks < MIN_TASKS_LOTO:
         msg = (f"leave-one-task-out prediction needs at least {MIN_TASKS_LOTO} intermediate "

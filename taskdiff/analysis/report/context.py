@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,11 +20,15 @@ from taskdiff.analysis.correlation import CORRECTION_NAMES, POOLED
 from taskdiff.analysis.multitest import bh_adjust, holm_adjust
 from taskdiff.analysis.report.analyses import StudyAnalysis
 
-__all__ = ["make_table", "build_context", "findings"]
+__all__ = ["make_table", "build_context", "findings", "provenance_summary"]
 
 _P = {"p": fmt_p, "p_value": fmt_p, "p_bh": fmt_p, "p_holm": fmt_p}
 _PACKAGES = ("taskdiff", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn",
              "matplotlib", "Jinja2")
+
+
+def _pct2(x) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:.2%}"
 
 
 def make_table(df: pd.DataFrame, formats=None, index: bool = False) -> dict:
@@ -108,12 +113,39 @@ def _profiles_table(a: StudyAnalysis) -> dict:
     return make_table(prof, index=True)
 
 
+def _scalar(v) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))
+
+
+def provenance_summary(prov: dict, limit: int = 600) -> str:
+    """One line of a profile's provenance: scalars, small objects, measure names and runs.
+
+    Full per-measure results (learning curves, probe tables) stay in the profile file,
+    whose checksum the report lists.
+    """
+    parts = []
+    for key, value in sorted(prov.items()):
+        if key == "measures" and isinstance(value, dict):
+            runs = [f"{name}" + (f" (run {e.get('run_id')})" if isinstance(e, dict)
+                                 and e.get("run_id") else "") for name, e in value.items()]
+            parts.append(f"measures: {', '.join(runs)}")
+        elif _scalar(value):
+            parts.append(f"{key}: {value}")
+        elif isinstance(value, dict):
+            small = {k: v for k, v in value.items() if _scalar(v)}
+            parts.append(f"{key}: {json.dumps(small, sort_keys=True, default=str)}")
+        elif isinstance(value, list) and all(_scalar(v) for v in value):
+            parts.append(f"{key}: {json.dumps(value, default=str)}")
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _provenance(a: StudyAnalysis) -> dict:
     src = a.table.source
     checks = pd.DataFrame(sorted((src.checksums if src else {}).items()),
                           columns=["file", "sha256"])
     prov = pd.DataFrame(
-        [{"task": t, "provenance": json.dumps(p, sort_keys=True, default=str)}
+        [{"task": t, "provenance": provenance_summary(p)}
          for t, p in sorted((src.provenance if src else {}).items())],
         columns=["task", "provenance"])
     versions = []
@@ -166,7 +198,7 @@ def build_context(a: StudyAnalysis, figures: dict) -> dict:
     """All template variables (figures: name -> dict from ``save_figure`` + caption)."""
     ev = a.evaluation
     return {
-        "title": f"taskdiff report — {a.table.source.directory.rsplit('/', 1)[-1]}"
+        "title": f"taskdiff report — {Path(a.table.source.directory).name}"
                  if a.table.source else "taskdiff report",
         "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "findings": findings(a),
@@ -180,20 +212,18 @@ def build_context(a: StudyAnalysis, figures: dict) -> dict:
                                 if not o.ok],
         "multivariable": {"table": _coef_table(a.multivariable),
                           "message": a.multivariable.message,
-                          "notes": a.multivariable.results._header()
+                          "notes": a.multivariable.results.header_lines()
                           if a.multivariable.ok else []},
         "mixed": {"table": _coef_table(a.mixed), "message": a.mixed.message,
-                  "notes": a.mixed.results._header() if a.mixed.ok else []},
+                  "notes": a.mixed.results.header_lines() if a.mixed.ok else []},
         "regression_sentence": _regression_sentence(a),
         "prediction": None if ev is None else {
-            "summary": make_table(ev.summary_frame().reset_index(),
-                                  {c: (lambda x: f"{x:.1%}") for c in
-                                   (f"regret@{ev.k}", "top1")}),
-            "per_target": make_table(ev.to_frame(), {"regret": lambda x: f"{x:.2%}"}),
+            "summary": make_table(*ev.summary_table()),
+            "per_target": make_table(ev.to_frame(), {"regret": _pct2, "top1": _pct2}),
             "verdict": ev.verdict(), "notes": ev.notes},
         "prediction_message": a.evaluation_message,
         "profiles": _profiles_table(a),
-        "has_probing": {"probing.syntactic", "probing.semantic"} <= set(a.table.profiles),
+        "has_probing": "probing" in figures,
         "methods": _methods(a),
         "provenance": _provenance(a),
         "fmt": fmt_number,

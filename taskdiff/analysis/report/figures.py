@@ -15,6 +15,9 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+#: Heatmaps with more cells than this are drawn without numbers in the cells.
+MAX_ANNOTATED_CELLS = 150
+
 __all__ = ["new_figure", "save_figure", "gain_heatmap", "language_heatmaps",
            "feature_scatter", "coefficient_plot", "probing_map", "loto_scatter"]
 
@@ -47,6 +50,9 @@ def _heat(ax, values: pd.DataFrame, annot: pd.DataFrame, title: str, fig):
     im = ax.imshow(v, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     ax.set_xticks(range(v.shape[1]), [str(c) for c in values.columns], rotation=45, ha="right")
     ax.set_yticks(range(v.shape[0]), [str(i) for i in values.index])
+    if v.size > MAX_ANNOTATED_CELLS:  # thousands of labels are unreadable and slow to draw
+        ax.set_title(title, fontsize=10)
+        return im
     for i in range(v.shape[0]):
         for j in range(v.shape[1]):
             a = annot.iat[i, j]

@@ -17,7 +17,7 @@ from taskdiff.analysis.report.analyses import StudyAnalysis, analyse_study
 from taskdiff.analysis.report.context import build_context
 from taskdiff.analysis.table import load_study
 
-__all__ = ["write_report", "render_report", "make_figures"]
+__all__ = ["write_report", "render_report", "make_figures", "has_probing"]
 
 CAPTIONS = {
     "gains": "Mean gain per intermediate task (rows) and target (columns). Colour: mean "
@@ -34,6 +34,14 @@ CAPTIONS = {
     "loto": "Leave-one-task-out: predicted (held-out) vs observed mean gain per target; "
             "dotted: perfect prediction.",
 }
+
+
+def has_probing(table) -> bool:
+    """Whether some intermediate task has both probing.syntactic and probing.semantic."""
+    cols = ["probing.syntactic", "probing.semantic"]
+    if not set(cols) <= set(table.profiles.columns):
+        return False
+    return bool(table.task_features(cols).notna().all(axis=1).any())
 
 
 def make_figures(a: StudyAnalysis, figure_dir: Path) -> dict:
@@ -55,7 +63,7 @@ def make_figures(a: StudyAnalysis, figure_dir: Path) -> dict:
         import pandas as pd
         drawn["coefficients"] = F.coefficient_plot(
             pd.DataFrame(uni).T, "One-feature models (clustered 95% CI)")
-    if {"probing.syntactic", "probing.semantic"} <= set(t.profiles.columns):
+    if has_probing(t):
         drawn["probing"] = F.probing_map(t.task_features(["probing.syntactic",
                                                           "probing.semantic"]), pooled)
     if a.evaluation is not None:

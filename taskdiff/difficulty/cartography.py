@@ -1,0 +1,143 @@
+"""``cartography``: training dynamics of the base encoder on the task (Swayamdipta et al. 2020).
+
+The dynamics come from the budgeted training run (the ``baseline_loss`` model when the
+budgets are equal). ``dynamics_mode="forward"`` (default) takes the gold probability and
+correctness that the training forward pass already computes (free; the model is in
+training mode and changes during the epoch); ``"epoch_end"`` runs one inference pass over
+the training set after each epoch (the paper's recipe; one extra pass per epoch). The unit
+is a training example (tagging: the mean gold-tag probability of the sentence, correct when
+every word is; extractive QA: in forward mode, the last window of the example seen in the
+epoch, in epoch-end mode the window holding the answer).
+
+Per example: confidence, variability, correctness (fraction of epochs), forgetfulness
+(:func:`~taskdiff.difficulty.maths.dynamics_metrics`); regions by
+:func:`~taskdiff.difficulty.maths.assign_regions` with the stated thresholds (default:
+ambiguous if variability >= 0.2, else easy if confidence >= 0.5, else hard).
+
+Files (when the context has an output directory): ``dynamics/dynamics_epoch_{E}.jsonl`` in
+the allenai/cartography layout (:func:`~taskdiff.difficulty.maths.write_dynamics`) and
+``data_map.png`` (:func:`~taskdiff.difficulty.maths.plot_data_map`). For classification and
+multiple choice the files hold the real logits. Tagging and QA outputs have no fixed number
+of logits per example, so their files hold the *gold-vs-rest* logits
+:math:`[\\log(1-p), \\log p]` with gold index 1: the softmax gives back exactly the
+recorded gold probability (confidence and variability are exact), but allenai's
+correctness becomes :math:`p > 0.5` instead of the arg-max rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from taskdiff.difficulty.base import Measure, finite_or_none
+from taskdiff.difficulty.baseline_loss import as_budget, budget_run
+from taskdiff.difficulty.maths import (
+    assign_regions,
+    cartography_summary,
+    dynamics_metrics,
+    plot_data_map,
+    write_dynamics,
+)
+from taskdiff.difficulty.registry import register_measure
+from taskdiff.errors import ConfigError
+
+
+def gold_vs_rest_logits(probs) -> np.ndarray:
+    """(N, 2) logits ``[log(1 - p), log(p)]`` whose softmax at index 1 is ``p``."""
+    p = np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return np.stack([np.log1p(-p), np.log(p)], axis=-1)
+
+
+@register_measure
+class Cartography(Measure):
+    """Data-map statistics of a task's training examples.
+
+    Parameters
+    ----------
+    budget : Budget or dict, optional
+        Training budget (``epochs`` >= 2 for a meaningful variability); set
+        ``dynamics_mode`` in it for the epoch-end pass.
+    confidence_threshold, variability_threshold, variability_quantile
+        Region thresholds, see :func:`~taskdiff.difficulty.maths.assign_regions`.
+    export : bool
+        Write the allenai-layout files and the data map (needs ``context.output_dir``).
+
+    Attributes
+    ----------
+    result_ : dict
+        ``confidence_mean``, ``variability_mean``, ``correctness_mean``,
+        ``forgetfulness_mean``, ``easy_frac``, ``ambiguous_frac``, ``hard_frac``,
+        ``thresholds``, ``num_epochs``, ``num_examples``, ``dynamics_mode``, ``files``.
+    confidence_, variability_, correctness_, forgetfulness_ : ndarray, shape (N,)
+    regions_ : ndarray of str
+    ids_ : list of str
+    files_ : list of str
+    """
+
+    name = "cartography"
+    higher_is_harder = None  # a profile of the data; ambiguous + hard fractions rise with difficulty
+
+    def __init__(self, budget=None, confidence_threshold: float = 0.5, variability_threshold: float = 0.2,
+                 variability_quantile: float | None = None, export: bool = True):
+        self.budget = budget
+        self.confidence_threshold = confidence_threshold
+        self.variability_threshold = variability_threshold
+        self.variability_quantile = variability_quantile
+        self.export = export
+
+    def _fit(self, task, model, context, cost):
+        budget = as_budget(self.budget)
+        run = budget_run(task, model, context, budget, inputs="real", cost=cost)
+        dyn = run.dynamics()
+        if dyn is None or dyn["probs"].shape[0] == 0:
+            raise ConfigError(f"task {task.name!r}: the training run {run.run_id} recorded no complete epoch")
+        metrics = dynamics_metrics(dyn["probs"], dyn["correct"])
+        regions = assign_regions(metrics.confidence, metrics.variability,
+                                 confidence_threshold=self.confidence_threshold,
+                                 variability_threshold=self.variability_threshold,
+                                 variability_quantile=self.variability_quantile)
+        summary = cartography_summary(metrics, regions)
+        self.confidence_, self.variability_ = metrics.confidence, metrics.variability
+        self.correctness_, self.forgetfulness_ = metrics.correctness, metrics.forgetfulness
+        self.regions_ = regions
+        self.ids_ = [str(i) for i in dyn["ids"]]
+        self.files_ = self._export(task, dyn, metrics, context) if self.export else []
+        tau_v = (float(np.quantile(metrics.variability, self.variability_quantile))
+                 if self.variability_quantile is not None else self.variability_threshold)
+        self.result_ = {
+            "confidence_mean": summary["mean_confidence"], "variability_mean": summary["mean_variability"],
+            "correctness_mean": summary["mean_correctness"], "forgetfulness_mean": summary["mean_forgetfulness"],
+            "easy_frac": summary["frac_easy"], "ambiguous_frac": summary["frac_ambiguous"],
+            "hard_frac": summary["frac_hard"],
+            "thresholds": {"confidence": self.confidence_threshold, "variability": finite_or_none(tau_v),
+                           "variability_quantile": self.variability_quantile,
+                           "rule": "ambiguous if variability >= tau_v; else easy if confidence >= tau_c; else hard"},
+            "num_epochs": int(metrics.num_epochs), "num_examples": int(len(self.ids_)),
+            "dynamics_mode": budget.dynamics_mode, "run_id": run.run_id, "budget": budget.model_dump(mode="json"),
+            "files": self.files_,
+        }
+        if metrics.num_epochs < 2:
+            self.result_["notes"] = ["one epoch of dynamics: variability is 0 by construction"]
+
+    def _export(self, task, dyn, metrics, context) -> list[str]:
+        out = context.artefact_dir("cartography")
+        if out is None:
+            return []
+        files = []
+        ids = [str(i) for i in dyn["ids"]]
+        logits = dyn.get("logits")
+        for k, epoch in enumerate(dyn["epochs"]):
+            if logits is not None and "golds" in dyn:
+                z, gold = logits[k], dyn["golds"]
+            else:
+                z, gold = gold_vs_rest_logits(dyn["probs"][k]), np.ones(len(ids), dtype=np.int64)
+            files.append(str(write_dynamics(out / "dynamics", int(epoch), ids, z, gold)))
+        files.append(str(plot_data_map(metrics.confidence, metrics.variability, metrics.correctness,
+                                       out / "data_map.png", title=f"{task.name}: data map "
+                                       f"({len(ids)} examples, {metrics.num_epochs} epochs)")))
+        return files
+
+    @staticmethod
+    def flat(result):
+        return {"cartography": {k: result.get(k) for k in
+                                ("confidence_mean", "variability_mean", "easy_frac", "ambiguous_frac", "hard_frac")}}
+

@@ -1,0 +1,102 @@
+"""``embedding``: cosine similarity of task embeddings (TextEmb, Vu et al. 2020).
+
+A task's embedding is the mean of the base encoder's token states at ``layer`` (default the
+last) over all real tokens of its rows (special tokens and padding excluded; every token
+weighs the same, so longer rows weigh more: :func:`~taskdiff.difficulty.maths.dataset_embedding`
+on per-row means weighted by token counts). The intermediate task is embedded from its
+English training rows; each target task from its **evaluation** rows in each target
+language (what it is tested on zero-shot). The measure reports
+:func:`~taskdiff.difficulty.maths.cosine_similarity` per (target, language) and its mean per
+target. This is a measure of relatedness, not of difficulty (``higher_is_harder`` is None);
+it is not one of the profile's flat fields and is kept in the profile's details.
+
+Targets default to the XTREME tasks with local data; languages to every language of the
+target that has data. Hidden states are cached, so the targets are encoded once for all
+intermediate tasks profiled with the same store.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from taskdiff.difficulty.base import ENGLISH, Measure, finite_or_none
+from taskdiff.difficulty.baseline_loss import cap_rows
+from taskdiff.difficulty.logme_measure import task_segments
+from taskdiff.difficulty.maths import cosine_similarity, dataset_embedding
+from taskdiff.difficulty.registry import register_measure
+from taskdiff.difficulty.size import DEFAULT_TARGETS
+
+
+@register_measure
+class TaskEmbedding(Measure):
+    """Similarity of the task's embedding to each target's, per target language.
+
+    Parameters
+    ----------
+    targets : list of str, optional
+    languages : list of str, optional
+        Languages to compare in (those a target lacks are skipped); default all.
+    layer : int
+    max_examples : int, optional
+        Rows per task and language (first ids in hash order).
+    max_length, batch_size : int
+
+    Attributes
+    ----------
+    result_ : dict
+        ``similarity`` ({target: {language: cosine}}), ``mean_similarity`` ({target: mean}),
+        ``overall_mean``, ``layer``, ``notes``.
+    embedding_ : ndarray, shape (D,)
+    target_embeddings_ : dict
+        (target, language) -> ndarray.
+    """
+
+    name = "embedding"
+    higher_is_harder = None
+
+    def __init__(self, targets: list[str] | None = None, languages: list[str] | None = None, layer: int = -1,
+                 max_examples: int | None = 500, max_length: int = 256, batch_size: int = 32):
+        self.targets = targets
+        self.languages = languages
+        self.layer = layer
+        self.max_examples = max_examples
+        self.max_length = max_length
+        self.batch_size = batch_size
+
+    def _embed(self, context, model, fmt, rows, cost):
+        segments, words = task_segments(fmt, rows)
+        states = context.hidden.get(context.model_path(model), f"base:{model}", segments, words=words,
+                                    max_length=self.max_length, batch_size=self.batch_size,
+                                    progress=context.progress, trust_remote_code=context.trust_remote_code,
+                                    cost=cost)
+        pooled = states.pooled[states.layer_index(self.layer)]
+        return dataset_embedding(pooled[:, None, :], states.n_tokens[:, None].astype(np.float64))
+
+    def _fit(self, task, model, context, cost):
+        from taskdiff.errors import TaskdiffError
+        from taskdiff.transfer.data import available_splits, load_role
+        from taskdiff.transfer.tasks import get_task
+
+        rows = cap_rows(context.rows(task, "train", ENGLISH).rows, self.max_examples)
+        self.embedding_ = self._embed(context, model, task.format, rows, cost)
+        self.target_embeddings_ = {}
+        similarity, notes = {}, []
+        explicit = self.targets is not None
+        for name in (self.targets if explicit else DEFAULT_TARGETS):
+            target = get_task(name)
+            langs = [l for l in (self.languages or target.languages) if l in target.languages]
+            for lang in langs:
+                if not explicit and not available_splits(target, context.data_dir, lang):
+                    continue
+                try:
+                    trows = load_role(target, "evaluation", lang, context.data_dir, self.max_examples).rows
+                except TaskdiffError as exc:
+                    notes.append(f"{name}/{lang}: {type(exc).__name__}: {str(exc)[:120]}")
+                    continue
+                emb = self._embed(context, model, target.format, trows, cost)
+                self.target_embeddings_[(name, lang)] = emb
+                similarity.setdefault(name, {})[lang] = cosine_similarity(self.embedding_, emb)
+        means = {t: float(np.mean(list(v.values()))) for t, v in similarity.items()}
+        self.result_ = {"similarity": similarity, "mean_similarity": means,
+                        "overall_mean": finite_or_none(np.mean(list(means.values()))) if means else None,
+                        "layer": self.layer, "n_rows": len(rows), "notes": notes}

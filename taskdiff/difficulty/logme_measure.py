@@ -1,0 +1,124 @@
+"""``logme``: LogME (You et al. 2021) of the task's labels on frozen base-encoder features.
+
+Features are the base encoder's states at ``layer`` (default: the last), from the shared
+hidden-state cache (:mod:`~taskdiff.difficulty.hidden`):
+
+* classification and sentence pairs: the mean of the real token states (``pooling="mean"``,
+  default; special tokens and padding excluded) or the first token ([CLS] / <s>,
+  ``pooling="cls"``); targets are the labels (one-vs-rest evidence, averaged);
+* tagging: one feature per word (its first sub-word by default, ``word_pooling``), target
+  the word's tag;
+* multiple choice: one feature per (context + question, choice) pair, target 1 for the gold
+  choice and 0 otherwise (the binary task a choice scorer solves);
+* extractive QA: not defined (answers are spans); ``logme`` is None.
+
+LogME is :func:`~taskdiff.difficulty.maths.logme`: the maximised log evidence per example
+(nats) of a Bayesian linear model. Higher means the frozen features fit the labels better,
+i.e. the task is *easier* for this encoder. Compare it across tasks with care: it depends on
+the number of classes and on N (You et al. compare models on one task).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from taskdiff.difficulty.base import ENGLISH, Measure, finite_or_none
+from taskdiff.difficulty.baseline_loss import cap_rows
+from taskdiff.difficulty.maths import logme
+from taskdiff.difficulty.registry import register_measure
+from taskdiff.errors import ConfigError
+
+
+def task_segments(fmt: str, rows: list[dict]) -> tuple[list, bool]:
+    """What the encoder reads of each row: ``(segments, are_word_lists)``.
+
+    Texts (classification), ``[text_a, text_b]`` (pairs), ``[context + question, all
+    choices]`` (multiple choice), ``[question, context]`` (QA), word lists (tagging).
+    """
+    if fmt == "classification":
+        return [r["text"] for r in rows], False
+    if fmt == "pair_classification":
+        return [[r["text_a"], r["text_b"]] for r in rows], False
+    if fmt == "multiple_choice":
+        return [[(r["context"] + " " + r["question"]).strip(), " ".join(r["choices"])] for r in rows], False
+    if fmt == "extractive_qa":
+        return [[r["question"], r["context"]] for r in rows], False
+    if fmt == "tagging":
+        return [list(r["tokens"]) for r in rows], True
+    if fmt == "retrieval":
+        return [r["text"] for r in rows], False
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+@register_measure
+class LogME(Measure):
+    """LogME of the task's labels on frozen features of the base encoder.
+
+    Parameters
+    ----------
+    pooling : {"mean", "cls"}
+    layer : int
+        Hidden layer (0 = embeddings, -1 = last).
+    max_examples : int, optional
+        Cap on training rows (first ids in hash order).
+    word_pooling : {"first", "mean"}
+        Tagging: a word's feature is its first sub-word or the mean of its sub-words.
+    max_length, batch_size : int
+
+    Attributes
+    ----------
+    result_ : dict
+        ``logme`` (nats per example), ``n``, ``n_classes``, ``layer``, ``pooling``.
+    features_shape_ : tuple
+    """
+
+    name = "logme"
+    higher_is_harder = False
+
+    def __init__(self, pooling: str = "mean", layer: int = -1, max_examples: int | None = 2000,
+                 word_pooling: str = "first", max_length: int = 256, batch_size: int = 32):
+        self.pooling = pooling
+        self.layer = layer
+        self.max_examples = max_examples
+        self.word_pooling = word_pooling
+        self.max_length = max_length
+        self.batch_size = batch_size
+
+    def _fit(self, task, model, context, cost):
+        if self.pooling not in ("mean", "cls"):
+            raise ConfigError(f"pooling must be 'mean' or 'cls', found {self.pooling!r}")
+        rows = cap_rows(context.rows(task, "train", ENGLISH).rows, self.max_examples)
+        base = {"layer": self.layer, "pooling": self.pooling, "n_rows": len(rows)}
+        if task.format == "extractive_qa":
+            self.features_shape_ = None
+            self.result_ = {"logme": None, "n": 0, "n_classes": None, **base,
+                            "notes": ["LogME is not defined for extractive QA (answers are spans)"]}
+            return
+        path, encoder = context.model_path(model), f"base:{model}"
+        get = dict(max_length=self.max_length, batch_size=self.batch_size, progress=context.progress,
+                   trust_remote_code=context.trust_remote_code, cost=cost)
+        if task.format == "tagging":
+            states = context.hidden.get(path, encoder, [list(r["tokens"]) for r in rows], words=True,
+                                        word_pooling=self.word_pooling, **get)
+            keep = states.word_mask
+            feats = states.words[states.layer_index(self.layer)][keep]
+            labels = np.array([t for r in rows for t in r["tags"]])[keep]
+        else:
+            if task.format == "multiple_choice":
+                segments = [[(r["context"] + " " + r["question"]).strip(), c] for r in rows for c in r["choices"]]
+                labels = np.array([int(k == int(r["label"])) for r in rows for k in range(len(r["choices"]))])
+            else:
+                segments, _ = task_segments(task.format, rows)
+                labels = np.array([r["label"] for r in rows])
+            states = context.hidden.get(path, encoder, segments, words=False, **get)
+            which = states.pooled if self.pooling == "mean" else states.first
+            feats = which[states.layer_index(self.layer)]
+        self.features_shape_ = tuple(feats.shape)
+        score = logme(feats, labels) if len(np.unique(labels)) > 1 else float("nan")
+        self.result_ = {"logme": finite_or_none(score), "n": int(len(labels)),
+                        "n_classes": int(len(np.unique(labels))), **base,
+                        "hidden_run": states.run_id}
+
+    @staticmethod
+    def flat(result):
+        return {"logme": result.get("logme")}

@@ -1,0 +1,197 @@
+"""``vinfo``: V-usable information (Ethayarajh, Choi and Swayamdipta 2022), in bits.
+
+Two models of the same family get the same budget (:class:`~taskdiff.difficulty.baseline_loss.Budget`):
+:math:`g_x` on the real training inputs (the ``baseline_loss`` model: shared when the budgets
+are equal) and :math:`g_\\varnothing` on *null* inputs. On held-out English data, with each
+model fed its kind of input,
+
+.. math::
+
+    \\mathrm{PVI}(x \\to y) = -\\log_2 g_\\varnothing[\\varnothing](y) + \\log_2 g_x[x](y),
+    \\qquad I_{\\mathcal V}(X \\to Y) = \\frac1n \\sum_i \\mathrm{PVI}(x_i \\to y_i)
+
+(:func:`~taskdiff.difficulty.maths.pvi`, :func:`~taskdiff.difficulty.maths.v_information`),
+per label unit as in ``baseline_loss`` (tagging: per word). Null inputs (:func:`null_rows`):
+
+* classification: the empty text; sentence pairs: both sides empty;
+* multiple choice: empty context, question **and** choices, so :math:`g_\\varnothing` can
+  only learn the prior over answer positions;
+* tagging: every word replaced by the tokenizer's unknown token (``[UNK]`` / ``<unk>``):
+  the null model sees how many words there are (it must emit one tag per word) but not which;
+* extractive QA: empty question, every context word replaced by the unknown token (white
+  space kept, answer offsets moved to the replaced words), so only answer *positions* can be
+  learnt.
+
+``null_model="prior"`` skips the second model and uses the training label frequencies
+(:func:`~taskdiff.difficulty.maths.prior_gold_probs`), what a log-loss model on empty inputs
+converges to (classification, tagging, multiple choice only).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+import numpy as np
+
+from taskdiff.difficulty.base import Measure, finite_or_none
+from taskdiff.difficulty.baseline_loss import as_budget, budget_run, training_rows
+from taskdiff.difficulty.maths import prior_gold_probs, pvi, v_entropy, v_information
+from taskdiff.difficulty.registry import register_measure
+from taskdiff.errors import ConfigError
+
+_WORD = re.compile(r"\S+")
+
+
+def _null_context(context: str, answers: dict, unk: str) -> tuple[str, dict]:
+    """Context with every word replaced by ``unk``; answers moved onto the replaced words."""
+    spans = [(m.start(), m.end()) for m in _WORD.finditer(context)]
+    parts, new_spans, cursor, length = [], [], 0, 0
+    for a, b in spans:
+        parts.append(context[cursor:a])
+        length += a - cursor
+        new_spans.append((length, length + len(unk)))
+        parts.append(unk)
+        length += len(unk)
+        cursor = b
+    parts.append(context[cursor:])
+    text = "".join(parts)
+    starts = [a for a, _ in spans]
+
+    def word_at(ch: int) -> int:
+        return max(bisect.bisect_right(starts, ch) - 1, 0)
+
+    new_text, new_start = [], []
+    for ans, start in zip(answers["text"], answers["answer_start"]):
+        if not spans:
+            new_text.append("")
+            new_start.append(0)
+            continue
+        first, last = word_at(start), word_at(start + max(len(ans), 1) - 1)
+        lo, hi = new_spans[first][0], new_spans[last][1]
+        new_text.append(text[lo:hi])
+        new_start.append(lo)
+    return text, {"text": new_text, "answer_start": new_start}
+
+
+def null_rows(fmt_name: str, rows: list[dict], tokenizer) -> list[dict]:
+    """Copies of ``rows`` with the input removed (see the module docstring); labels kept."""
+    unk = getattr(tokenizer, "unk_token", None) or "[UNK]"
+    out = []
+    for r in rows:
+        r = dict(r)
+        if fmt_name == "classification":
+            r["text"] = ""
+        elif fmt_name == "pair_classification":
+            r["text_a"] = r["text_b"] = ""
+        elif fmt_name == "multiple_choice":
+            r["context"], r["question"], r["choices"] = "", "", [""] * len(r["choices"])
+        elif fmt_name == "tagging":
+            r["tokens"] = [unk] * len(r["tokens"])
+        elif fmt_name == "extractive_qa":
+            r["question"] = ""
+            r["context"], r["answers"] = _null_context(r["context"], r["answers"], unk)
+        else:
+            raise ConfigError(f"format {fmt_name!r} has no null input (not trainable)")
+        out.append(r)
+    return out
+
+
+def _label_ids(task, rows: list[dict], labels) -> np.ndarray:
+    if task.format == "multiple_choice":
+        return np.array([int(r["label"]) for r in rows])
+    index = {l: i for i, l in enumerate(labels)}
+    if task.format == "tagging":
+        return np.array([index[t] for r in rows for t in r["tags"]])
+    return np.array([index[r["label"]] for r in rows])
+
+
+@register_measure
+class VInformation(Measure):
+    """V-usable information of a task for the base encoder after a fixed budget.
+
+    Parameters
+    ----------
+    budget : Budget or dict, optional
+        Shared with ``baseline_loss`` (and ``cartography``) when equal.
+    null_model : {"train", "prior"}
+        Train the null-input model (default, as in the paper) or use the label prior.
+    eps : float
+        Probabilities are clipped to ``[eps, 1]`` before the logarithm.
+
+    Attributes
+    ----------
+    result_ : dict
+        ``v_information`` (bits), ``v_entropy_null`` (:math:`H_\\mathcal V(Y)`),
+        ``v_entropy_input`` (:math:`H_\\mathcal V(Y|X)`), ``frac_negative_pvi``,
+        ``pvi_quantiles``, ``n_units``, run ids.
+    pvi_ : ndarray
+        PVI of every held-out label unit.
+    example_pvi_ : dict
+        Held-out example id -> mean PVI of its units.
+    """
+
+    name = "vinfo"
+    higher_is_harder = False
+
+    def __init__(self, budget=None, null_model: str = "train", eps: float = 1e-12):
+        self.budget = budget
+        self.null_model = null_model
+        self.eps = eps
+
+    def _fit(self, task, model, context, cost):
+        if self.null_model not in ("train", "prior"):
+            raise ConfigError(f"null_model must be 'train' or 'prior', found {self.null_model!r}")
+        budget = as_budget(self.budget)
+        real = budget_run(task, model, context, budget, inputs="real", cost=cost)
+        hx = real.held_out()
+        run_ids = {"input": real.run_id}
+        if self.null_model == "train":
+            null = budget_run(task, model, context, budget, inputs="null", cost=cost)
+            h0 = null.held_out()
+            run_ids["null"] = null.run_id
+            null_prob = {(int(e), int(k)): float(p) for e, k, p in zip(h0["example"], h0["key"], h0["prob"])}
+            keys = [(int(e), int(k)) for e, k in zip(hx["example"], hx["key"])]
+            keep = np.array([k in null_prob for k in keys], dtype=bool)
+            p0 = np.array([null_prob[k] for k, kept in zip(keys, keep) if kept])
+        else:
+            if task.format == "extractive_qa":
+                raise ConfigError("null_model='prior' is not defined for extractive QA (no label set)")
+            train = training_rows(task, context, budget)
+            keep = np.ones(len(hx["prob"]), dtype=bool)
+            p0 = prior_gold_probs(_label_ids(task, train, real.metrics["labels"]), hx["label"])
+        px = hx["prob"][keep]
+        values = pvi(p0, px, eps=self.eps)
+        examples = hx["example"][keep]
+        ids = hx["ids"]
+        sums = np.bincount(examples, weights=values, minlength=len(ids))
+        counts = np.bincount(examples, minlength=len(ids))
+        self.pvi_ = values
+        self.example_pvi_ = {str(ids[i]): float(sums[i] / counts[i]) for i in np.flatnonzero(counts)}
+        self.run_ids_ = run_ids
+        files = []
+        out = context.artefact_dir("vinfo")
+        if out is not None:
+            import json
+
+            path = out / "pvi.jsonl"
+            with open(path, "w", encoding="utf-8") as fh:
+                for key, value in self.example_pvi_.items():
+                    fh.write(json.dumps({"id": key, "pvi": value}) + "\n")
+            files.append(str(path))
+        self.files_ = files
+        q = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95]) if values.size else [None] * 5
+        self.result_ = {
+            "v_information": finite_or_none(v_information(values)),
+            "v_entropy_null": finite_or_none(v_entropy(p0, eps=self.eps)),
+            "v_entropy_input": finite_or_none(v_entropy(px, eps=self.eps)),
+            "frac_negative_pvi": float(np.mean(values < 0)),
+            "pvi_quantiles": {k: finite_or_none(v) for k, v in zip(("q05", "q25", "q50", "q75", "q95"), q)},
+            "n_units": int(values.size), "n_units_unaligned": int((~keep).sum()),
+            "null_model": self.null_model, "run_ids": run_ids, "budget": budget.model_dump(mode="json"),
+            "files": files,
+        }
+
+    @staticmethod
+    def flat(result):
+        return {"v_information": result.get("v_information")}

@@ -1,0 +1,437 @@
+"""Running a study: resolve the graph, schedule its pending runs on an executor, collect.
+
+:func:`run_study` is what ``taskdiff study CONFIG`` calls: it resolves the run graph
+(:mod:`taskdiff.study.graph`), writes the study manifest ``OUT/study.json`` (so
+``taskdiff status OUT`` works while the study runs), hands every pending node of the
+selected shard / phases to the executor as soon as its dependencies are done
+(:func:`schedule`), and writes ``gains.csv``, ``scores.csv``, ``gains.parquet`` and
+``profiles/<task>.json`` once every evaluation is done (:func:`collect`).
+
+:func:`execute_node` runs one node by its run id in whatever process the executor chose:
+it rebuilds the study from its payload (once per process), recomputes the node's spec
+(refusing to run when the data changed since planning) and calls the same phase
+functions as ``taskdiff transfer`` through :meth:`~taskdiff.transfer.store.RunStore.get_or_run`
+— so a finished run is a cache hit, a killed one resumes from its checkpoints, and two
+processes never run the same run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from taskdiff.errors import TaskdiffError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DependencyNotDoneError", "ScheduleResult", "StudyError", "StudyResult", "collect", "execute_node",
+           "run_study", "schedule", "write_manifest"]
+
+MANIFEST = "study.json"
+_ORDER = {"intermediate": 0, "target": 1, "evaluation": 2, "profile": 3}
+
+
+class StudyError(TaskdiffError):
+    """A study cannot go on as planned (changed data, a missing dependency ...)."""
+
+
+class DependencyNotDoneError(StudyError):
+    """A node was started before a run it needs was done."""
+
+
+# ------------------------------------------------------------------------------ one node
+_CONTEXT: dict[str, tuple] = {}
+
+
+def quiet_libraries() -> None:
+    """Silence transformers' / datasets' progress bars and notices in worker processes."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _context(payload: dict):
+    """The study and workspace of a payload, built once per process (rows are cached)."""
+    import hashlib
+    import json
+
+    from taskdiff.study.config import Study
+
+    key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    if key not in _CONTEXT:
+        quiet_libraries()
+        study = Study.from_payload(payload)
+        _CONTEXT.clear()  # one study per worker process at a time; drop cached rows of another
+        _CONTEXT[key] = (study, study.workspace(progress=False))
+    return _CONTEXT[key]
+
+
+def marker_done(store, run_id: str) -> bool:
+    """Cheap check: a ``DONE`` marker of this run exists (no checksums; the scheduler
+    verified them fully before submitting)."""
+    from taskdiff.io import read_json
+
+    try:
+        done = read_json(store.run_dir(run_id) / "DONE")
+    except (OSError, TaskdiffError):
+        return False
+    return isinstance(done, dict) and done.get("run_id") == run_id
+
+
+def _encoder_path(store, parent: str, base_path: Callable[[], str]) -> str:
+    if parent.startswith("base:"):
+        return base_path()
+    return str(store.run_dir(parent) / "encoder")
+
+
+def execute_node(payload: dict, node: dict) -> dict:
+    """Run (or find done) one node of a study; returns ``{"run_id", "hit", "seconds", "where"}``.
+
+    Parameters
+    ----------
+    payload : dict
+        :meth:`Study.to_payload() <taskdiff.study.config.Study.to_payload>`.
+    node : dict
+        :meth:`Node.to_dict() <taskdiff.study.graph.Node.to_dict>` of a resolved node.
+
+    Raises
+    ------
+    DependencyNotDoneError
+        If a run the node needs is not done.
+    StudyError
+        If the node's spec computed here differs from the planned one (data changed).
+    """
+    import platform
+
+    from taskdiff.study.graph import Node, node_spec
+    from taskdiff.transfer.models import resolve_model
+    from taskdiff.transfer.phases import run_evaluation, run_training
+    from taskdiff.transfer.tasks import get_task
+
+    start = time.perf_counter()
+    study, ws = _context(payload)
+    n = Node.from_dict(node)
+    store, cfg = ws.store, study.config
+    missing = [d for d in n.deps if not marker_done(store, d)]
+    if missing:
+        raise DependencyNotDoneError(f"{n.label} ({n.run_id}) needs {', '.join(missing)}, not done yet")
+    spec = node_spec(n, study, ws, n.parent)
+    if spec.run_id != n.run_id:
+        raise StudyError(f"{n.label}: planned as run {n.run_id} but its spec is now {spec.run_id} "
+                         "(the data or task config changed since the study was planned); re-run the study")
+    task = get_task(n.task)
+
+    def base_path() -> str:
+        return resolve_model(n.model, store.root)
+
+    if n.kind == "intermediate":
+        result = run_training(ws, spec, task, base_path(), cfg.intermediate_train, keep="encoder")
+    elif n.kind == "target":
+        result = run_training(ws, spec, task, _encoder_path(store, n.parent, base_path), cfg.target_train,
+                              keep="model")
+    elif n.kind == "evaluation" and n.retrieval:
+        from taskdiff.transfer.retrieval_eval import retrieval_metrics
+
+        encoder = _encoder_path(store, n.parent, base_path)
+        result = store.get_or_run(spec, lambda handle: retrieval_metrics(
+            ws, task, encoder, n.language, cfg.retrieval_layer, cfg.pooling))
+    elif n.kind == "evaluation":
+        result = run_evaluation(ws, spec, task, str(store.run_dir(n.parent) / "model"), n.language)
+    elif n.kind == "profile":
+        result = store.get_or_run(spec, lambda handle: _profile(handle, study, ws, n))
+    else:
+        raise StudyError(f"unknown node kind {n.kind!r}")
+    return {"run_id": result.run_id, "hit": result.hit, "seconds": time.perf_counter() - start,
+            "where": f"{platform.node()}:{os.getpid()}"}
+
+
+def _profile(handle, study, ws, node) -> dict:
+    from taskdiff.difficulty.api import profile_task
+    from taskdiff.io import atomic_write_text
+
+    prof = profile_task(node.task, node.model, measures=list(study.config.measures), data_dir=ws.data_dir,
+                        store=ws.store.root, max_examples=ws.max_examples, seed=study.config.profile_seed,
+                        progress=False)
+    atomic_write_text(handle.file("profile.json"), prof.to_json())
+    handle.track("profile.json")
+    return {"task": node.task, "model": node.model, "measures": list(study.config.measures)}
+
+
+# ------------------------------------------------------------------------------ scheduling
+@dataclass
+class ScheduleResult:
+    """What :func:`schedule` did with the selected nodes."""
+
+    done_before: list[str] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)
+    hits: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    blocked: dict[str, str] = field(default_factory=dict)
+    submitted: list[str] = field(default_factory=list)
+    retried: Counter = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.blocked
+
+
+def verified_states(store, run_ids: Iterable[str], threads: int = 8) -> dict[str, str]:
+    """:meth:`RunStore.state` of many runs; checksums are computed in parallel threads."""
+    run_ids = list(run_ids)
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(run_ids)))) as pool:
+        return dict(zip(run_ids, pool.map(store.state, run_ids)))
+
+
+def schedule(graph, selected, executor, store, *, retries: int = 1, poll_s: float = 2.0,
+             wait_external: float | None = None, on_event: Callable[[str, object, object], None] | None = None
+             ) -> ScheduleResult:
+    """Run the ``selected`` nodes of ``graph`` on a started ``executor``.
+
+    A node is submitted once every run it needs is done (verified in the store), or, for
+    an executor that chains (Slurm ``afterok``), submitted to it. Runs needed by selected
+    nodes but not selected themselves (other shards or phases) are *external*: they are
+    polled in the store every ``poll_s`` seconds, for at most ``wait_external`` seconds
+    (None: as long as it takes; 0: not at all). A node whose worker died is resubmitted
+    up to ``retries`` times; a node that failed blocks its dependents, the rest goes on.
+    """
+    event = on_event or (lambda *a: None)
+    res = ScheduleResult()
+    sel = {n.run_id: n for n in selected}
+    needed = set(sel) | {d for n in selected for d in n.deps}
+    states = verified_states(store, needed)
+    done = {rid for rid, s in states.items() if s == "done"}
+    res.done_before = [rid for rid in sel if rid in done]
+    todo = [rid for rid in sel if rid not in done]
+    handled: set[str] = set()
+    inflight: set[str] = set()
+    waited_since: float | None = None
+    last_refresh = time.monotonic()
+
+    def refresh_external() -> None:
+        for d in {d for rid in todo if rid not in handled for d in sel[rid].deps} - set(sel) - done:
+            if store.is_done(d):
+                done.add(d)
+
+    while True:
+        for rid in todo:  # a failed or blocked dependency blocks its dependents
+            if rid in handled or rid in inflight:
+                continue
+            bad = [d for d in sel[rid].deps if d in res.failed or d in res.blocked]
+            if bad:
+                res.blocked[rid] = f"needs {sel[bad[0]].label} ({bad[0]}), which did not finish"
+                handled.add(rid)
+                event("blocked", sel[rid], res.blocked[rid])
+        ready = [sel[rid] for rid in todo if rid not in handled and rid not in inflight and all(
+            d in done or (executor.chains and d in inflight) for d in sel[rid].deps)]
+        if ready:
+            ready.sort(key=lambda n: _ORDER[n.kind])
+            after = {d: executor.job_ref(d) for n in ready for d in n.deps if d in inflight}
+            executor.submit(ready, after={k: v for k, v in after.items() if v is not None})
+            for n in ready:
+                inflight.add(n.run_id)
+                res.submitted.append(n.run_id)
+                event("submitted", n, None)
+            continue
+        remaining = [rid for rid in todo if rid not in handled and rid not in inflight]
+        if executor.detached:
+            break
+        if not inflight:
+            if not remaining:
+                break
+            external = {d for rid in remaining for d in sel[rid].deps if d not in done} - set(sel)
+            if not external:  # pragma: no cover - cannot happen for a DAG
+                for rid in remaining:
+                    res.blocked[rid] = "unreachable"
+                break
+            now = time.monotonic()
+            waited_since = waited_since or now
+            if wait_external is not None and now - waited_since >= wait_external:
+                for rid in remaining:
+                    res.blocked[rid] = (f"waits for {len([d for d in sel[rid].deps if d not in done])} run(s) of other "
+                                        "shards or phases")
+                    event("blocked", sel[rid], res.blocked[rid])
+                break
+            event("waiting", None, external)
+            time.sleep(poll_s)
+            refresh_external()
+            continue
+        waited_since = None
+        for o in executor.wait(timeout=poll_s):
+            inflight.discard(o.run_id)
+            node = sel[o.run_id]
+            if o.ok:
+                done.add(o.run_id)
+                handled.add(o.run_id)
+                (res.hits if o.hit else res.ran).append(o.run_id)
+                event("done", node, o)
+            elif o.worker_died and res.retried[o.run_id] < retries:
+                res.retried[o.run_id] += 1
+                event("retry", node, o)
+            else:
+                res.failed[o.run_id] = o.error or "failed"
+                handled.add(o.run_id)
+                event("failed", node, o)
+        if time.monotonic() - last_refresh > max(poll_s, 10.0):
+            refresh_external()
+            last_refresh = time.monotonic()
+    return res
+
+
+# ------------------------------------------------------------------------------ the study
+@dataclass
+class StudyResult:
+    """What :func:`run_study` did: node counts, the schedule, and the tables written."""
+
+    counts: dict[str, int]
+    schedule: ScheduleResult
+    tables: dict[str, dict] = field(default_factory=dict)
+    incomplete: dict[str, int] = field(default_factory=dict)
+    executor: str = ""
+    manifest: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.schedule.ok
+
+
+def write_manifest(study, graph, out: Path) -> Path:
+    """``OUT/study.json``: the config, store, data dir and every node (for ``taskdiff status``)."""
+    from datetime import datetime, timezone
+
+    from taskdiff.io import atomic_write_json
+
+    record = {"format": 1, "name": study.config.name, "config_file": study.source,
+              "config": study.config.model_dump(mode="json"), "store": str(study.store),
+              "data_dir": str(study.data_dir) if study.data_dir else None,
+              "models": {m: str(study.out_dir(m)) for m in study.config.models},
+              "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "counts": graph.counts(), "nodes": graph.to_list()}
+    out.mkdir(parents=True, exist_ok=True)
+    return atomic_write_json(out / MANIFEST, record)
+
+
+def collect(study, graph, store) -> tuple[dict[str, dict], dict[str, int]]:
+    """Write each model's tables and profiles whose runs are all done.
+
+    Returns ``({model: {"gains": path, ...}}, {model: evaluations not done})``.
+    """
+    from taskdiff.io import atomic_write_text
+    from taskdiff.transfer.gains import score_rows, write_tables
+    from taskdiff.transfer.store import RunResult
+
+    written, incomplete = {}, {}
+    for model in study.config.models:
+        out = study.out_dir(model)
+        if out is None:
+            continue
+        evals = [n for n in graph if n.kind == "evaluation" and n.model == model]
+        missing = [n for n in evals if not store.is_done(n.run_id)]
+        paths: dict = {}
+        if missing:
+            incomplete[model] = len(missing)
+        else:
+            scores = []
+            for n in evals:
+                result = RunResult(store.load_metrics(n.run_id), True, n.run_id, store.run_dir(n.run_id))
+                scores.extend(score_rows(n.intermediate, n.task, n.language, n.seed, result))
+            paths.update(write_tables(scores, out))
+        for n in graph:
+            if n.kind == "profile" and n.model == model and store.is_done(n.run_id):
+                text = (store.run_dir(n.run_id) / "profile.json").read_text(encoding="utf-8")
+                paths[f"profile:{n.task}"] = atomic_write_text(out / "profiles" / f"{n.task}.json", text)
+        if paths:
+            written[model] = paths
+    return written, incomplete
+
+
+def _printer(total: int, stream=None) -> Callable:
+    stream = stream or sys.stderr
+    count = {"done": 0}
+    last_wait = {"t": 0.0}
+
+    def on_event(kind: str, node, info) -> None:
+        if kind == "done":
+            count["done"] += 1
+            what = "cached" if info.hit else f"{info.seconds:.1f} s"
+            print(f"[{count['done']}/{total}] done   {node.label} ({what})", file=stream, flush=True)
+        elif kind == "failed":
+            print(f"[{count['done']}/{total}] FAILED {node.label} ({node.run_id}): {info.error}", file=stream, flush=True)
+        elif kind == "retry":
+            print(f"retrying {node.label}: {info.error}", file=stream, flush=True)
+        elif kind == "blocked":
+            print(f"blocked  {node.label}: {info}", file=stream, flush=True)
+        elif kind == "waiting" and time.monotonic() - last_wait["t"] > 60:
+            last_wait["t"] = time.monotonic()
+            print(f"waiting for {len(info)} run(s) of other shards or phases", file=stream, flush=True)
+
+    return on_event
+
+
+def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[int, int] | None = None,
+              phases: Iterable[str] | None = None, progress: bool = True, wait_external: float | None = None,
+              detach: bool = False, on_event: Callable | None = None) -> StudyResult:
+    """Run (or finish) a study; returns a :class:`StudyResult`.
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`taskdiff.study.config.load_study`.
+    executor : str or Executor, optional
+        ``local``, ``gpu-pool``, ``slurm`` or ``ray`` (default: the config's
+        ``executor.kind``), or an :class:`~taskdiff.study.executors.base.Executor`.
+    workers : int, optional
+        Worker processes of the local executor (default: the config's).
+    shard : (i, n), optional
+        Run only the nodes whose run id falls in shard ``i`` of ``n``
+        (:func:`~taskdiff.study.graph.shard_index`); the others are waited for.
+    phases : iterable of str, optional
+        Run only nodes of these kinds (``intermediate``, ``target``, ``evaluation``, ``profile``).
+    wait_external : float, optional
+        Seconds to wait for runs of other shards / phases (None: as long as it takes).
+    detach : bool
+        Slurm with ``dependencies: afterok``: submit everything and return.
+    """
+    from taskdiff.study.executors import make_executor
+    from taskdiff.study.graph import plan_study, resolve
+
+    quiet_libraries()
+    ws = study.workspace(progress=False)
+    graph = resolve(plan_study(study), study, ws)
+    manifest = write_manifest(study, graph, study.out) if study.out is not None else None
+    selected = graph.select(shard, phases)
+    ex = executor if executor is not None and not isinstance(executor, str) else make_executor(
+        executor or study.config.executor.kind, study, workers=workers, detach=detach)
+    opts = study.config.executor
+    if progress:
+        print(f"study {study.config.name}: {len(graph)} runs ({', '.join(f'{v} {k}' for k, v in graph.counts().items())})"
+              f"; running {len(selected)} on {ex.describe()}", file=sys.stderr, flush=True)
+    pending = [n for n in selected if not marker_done(ws.store, n.run_id)]
+    for model in sorted({n.model for n in pending}):  # build tiny / convert the offline encoder once, here
+        from taskdiff.transfer.models import BUILTIN_MODELS, resolve_model
+
+        if model in BUILTIN_MODELS:
+            resolve_model(model, ws.store.root)
+    ex.start(study.to_payload())
+    try:
+        sched = schedule(graph, selected, ex, ws.store, retries=opts.retries, poll_s=opts.poll_s,
+                         wait_external=wait_external, on_event=on_event or (_printer(len(selected)) if progress else None))
+        ex.close()
+    except BaseException:
+        ex.close(cancel=True)
+        raise
+    tables, incomplete = (collect(study, graph, ws.store) if study.out is not None and not ex.detached else ({}, {}))
+    return StudyResult(graph.counts(), sched, tables, incomplete, ex.describe(), manifest)

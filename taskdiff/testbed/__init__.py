@@ -1,0 +1,1 @@
+"""A controlled multilingual testbed: synthetic languages, a small pretrained encoder, planted tasks."""

@@ -1,0 +1,259 @@
+"""The testbed encoder: a WordPiece tokenizer and a small BERT pretrained from scratch by MLM.
+
+:func:`ensure_encoder` builds (once) ``<home>/models/testbed-<hash>``: the tokenizer trained
+offline with ``tokenizers`` on the world's corpus, and a :class:`~transformers.BertForMaskedLM`
+trained on it by masked-language modelling; the hash covers everything that determines the
+weights (languages, lexicon seed, corpus, architecture, optimisation, code version), so a
+changed world gets a new encoder and an unchanged one is reused. The folder is an ordinary
+Hugging Face model folder: its path works as a model name everywhere in taskdiff.
+:func:`ensure_random_encoder` saves the same architecture and tokenizer with random weights,
+the control that tells what pretraining contributed.
+
+The training loop is a plain PyTorch loop rather than ``transformers.Trainer``: the MLM head
+runs on the masked positions only (a fraction of the cost of the full-vocabulary softmax at
+every position), batches are pre-tokenised, length-bucketed tensors with no collator or
+dataset layer, and a run of a few minutes needs no checkpointing (an interrupted build is
+discarded by :func:`taskdiff.io.atomic_dir` and restarts). Forward passes use bf16
+autocast where the CPU has native bf16 (:func:`taskdiff.transfer.precision.cpu_supports_bf16`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from taskdiff.paths import default_home
+
+log = logging.getLogger(__name__)
+ENCODER_VERSION = "1"
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+class EncoderConfig(BaseModel):
+    """Architecture and pretraining budget of the testbed encoder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    vocab_size: int = Field(3000, ge=100)
+    hidden_size: int = Field(128, ge=16)
+    num_layers: int = Field(4, ge=1)
+    num_heads: int = Field(4, ge=1)
+    intermediate_size: int = Field(512, ge=16)
+    max_position: int = Field(128, ge=32)
+    max_length: int = Field(64, ge=16, description="pretraining sequence length (longer lines are cut)")
+    steps: int = Field(2000, ge=1)
+    batch_size: int = Field(128, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    warmup_ratio: float = Field(0.06, ge=0, lt=1)
+    weight_decay: float = Field(0.01, ge=0)
+    mask_prob: float = Field(0.15, gt=0, lt=1)
+    seed: int = 0
+
+
+# ----------------------------------------------------------------------------- tokenizer
+def train_tokenizer(lines: list[str], vocab_size: int, out_dir: Path):
+    """Train a cased WordPiece vocabulary on ``lines`` and save a ``BertTokenizerFast`` in ``out_dir``."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import BertTokenizerFast
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False,
+                                                lowercase=False)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS,
+                                        show_progress=False)
+    tok.train_from_iterator(lines, trainer)
+    vocab = sorted(tok.get_vocab().items(), key=lambda kv: kv[1])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    vocab_file = out_dir / "vocab.txt"
+    vocab_file.write_text("".join(f"{t}\n" for t, _ in vocab), encoding="utf-8")
+    # transformers 5 builds the tokenizer from ``vocab`` (a ``vocab_file`` argument is ignored)
+    fast = BertTokenizerFast(vocab=dict(vocab), do_lower_case=False, tokenize_chinese_chars=False,
+                             strip_accents=False)
+    fast.model_max_length = 512
+    fast.save_pretrained(out_dir)
+    return fast
+
+
+# ----------------------------------------------------------------------------- model
+def bert_config(cfg: EncoderConfig, vocab_size: int):
+    from transformers import BertConfig
+
+    return BertConfig(vocab_size=vocab_size, hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
+                      num_attention_heads=cfg.num_heads, intermediate_size=cfg.intermediate_size,
+                      max_position_embeddings=cfg.max_position, type_vocab_size=2)
+
+
+def _batches(ids: list[list[int]], batch_size: int, rng: np.random.Generator):
+    """Endless length-bucketed batches: sort by length, cut, shuffle the batches each epoch."""
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    while True:
+        for k in rng.permutation(len(chunks)):
+            yield [ids[i] for i in chunks[k]]
+
+
+def _mask(batch: list[list[int]], tokenizer, cfg: EncoderConfig, rng: np.random.Generator):
+    """Padded input ids, attention mask, masked positions and their targets (BERT's 80/10/10)."""
+    import torch
+
+    width = max(len(x) for x in batch)
+    ids = np.full((len(batch), width), tokenizer.pad_token_id, dtype=np.int64)
+    attn = np.zeros_like(ids)
+    for i, x in enumerate(batch):
+        ids[i, :len(x)] = x
+        attn[i, :len(x)] = 1
+    special = np.isin(ids, [tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id])
+    chosen = (rng.random(ids.shape) < cfg.mask_prob) & ~special
+    if not chosen.any():  # at least one target per batch
+        rows, cols = np.nonzero(~special)
+        k = int(rng.integers(len(rows)))
+        chosen[rows[k], cols[k]] = True
+    targets = ids[chosen].copy()
+    u = rng.random(ids.shape)
+    inputs = ids.copy()
+    inputs[chosen & (u < 0.8)] = tokenizer.mask_token_id
+    rand = chosen & (u >= 0.8) & (u < 0.9)
+    inputs[rand] = rng.integers(len(SPECIAL_TOKENS), len(tokenizer), size=int(rand.sum()))
+    return (torch.from_numpy(inputs), torch.from_numpy(attn), torch.from_numpy(chosen), torch.from_numpy(targets))
+
+
+def pretrain_mlm(lines: list[str], tokenizer, cfg: EncoderConfig, progress: bool = False) -> tuple[object, dict]:
+    """Train a ``BertForMaskedLM`` from scratch on ``lines``; returns (model, training log)."""
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import BertForMaskedLM
+
+    from taskdiff.transfer.precision import autocast, resolve_precision
+
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model = BertForMaskedLM(bert_config(cfg, len(tokenizer)))
+    ids = tokenizer(lines, truncation=True, max_length=cfg.max_length)["input_ids"]
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "LayerNorm" not in n]
+    rest = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "LayerNorm" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}],
+                            lr=cfg.learning_rate, betas=(0.9, 0.98), eps=1e-6)
+    warmup = max(1, int(cfg.warmup_ratio * cfg.steps))
+
+    def lr_at(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (cfg.steps - step) / max(1, cfg.steps - warmup))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    precision = resolve_precision("auto")
+    batches = _batches(ids, cfg.batch_size, rng)
+    losses, start = [], time.perf_counter()
+    model.train()
+    with tqdm(total=cfg.steps, desc="pretraining the testbed encoder (MLM)", disable=not progress) as bar:
+        for step in range(cfg.steps):
+            inputs, attn, chosen, targets = _mask(next(batches), tokenizer, cfg, rng)
+            with autocast(precision):
+                hidden = model.bert(input_ids=inputs, attention_mask=attn).last_hidden_state
+                logits = model.cls(hidden[chosen])
+            loss = torch.nn.functional.cross_entropy(logits.float(), targets)
+            if not torch.isfinite(loss):
+                from taskdiff.errors import NumericalError
+
+                raise NumericalError(f"MLM loss is {loss.item()} at step {step}; lower the learning rate")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(float(loss))
+            if step % 50 == 0 or step == cfg.steps - 1:
+                bar.set_postfix_str(f"loss {np.mean(losses[-50:]):.2f}")
+            bar.update(1)
+    model.eval()
+    curve = [{"step": s, "loss": float(np.mean(losses[max(0, s - 100):s + 1]))}
+             for s in range(0, cfg.steps, max(1, cfg.steps // 20))]
+    return model, {"final_loss": float(np.mean(losses[-100:])), "curve": curve,
+                   "seconds": round(time.perf_counter() - start, 1), "precision": precision,
+                   "lines": len(lines), "tokens": int(sum(len(x) for x in ids))}
+
+
+# ----------------------------------------------------------------------------- caching
+def encoder_dir(home, key: str, random: bool = False) -> Path:
+    """``<home>/models/testbed-<key>`` (``-random`` for the random-weights control)."""
+    return default_home(home) / "models" / f"testbed-{key}{'-random' if random else ''}"
+
+
+def ensure_encoder(world, home=None, progress: bool = False) -> Path:
+    """The pretrained testbed encoder of ``world`` (built once, then reused from ``home``)."""
+    from taskdiff.io import atomic_dir, atomic_write_json
+
+    out = encoder_dir(home, world.encoder_key)
+    if (out / "config.json").exists() and (out / "testbed.json").exists():
+        return out
+    with atomic_dir(out) as tmp:
+        lines = world.corpus()
+        tokenizer = train_tokenizer(lines, world.config.encoder.vocab_size, tmp)
+        model, info = pretrain_mlm(lines, tokenizer, world.config.encoder, progress)
+        model.save_pretrained(tmp)
+        atomic_write_json(tmp / "testbed.json", {"world": world.config.model_dump(mode="json"),
+                                                 "encoder_key": world.encoder_key, "version": ENCODER_VERSION,
+                                                 "pretraining": info, "vocab_size": len(tokenizer)})
+    return out
+
+
+def ensure_random_encoder(world, home=None) -> Path:
+    """The random-weights control: the encoder's architecture and tokenizer, weights untrained."""
+    import torch
+    from transformers import BertForMaskedLM
+
+    from taskdiff.io import atomic_dir
+    from taskdiff.transfer.models import load_tokenizer
+
+    trained = ensure_encoder(world, home)
+    out = encoder_dir(home, world.encoder_key, random=True)
+    if (out / "config.json").exists():
+        return out
+    with atomic_dir(out) as tmp:
+        tokenizer = load_tokenizer(str(trained))
+        tokenizer.save_pretrained(tmp)
+        torch.manual_seed(world.config.encoder.seed)
+        BertForMaskedLM(bert_config(world.config.encoder, len(tokenizer))).save_pretrained(tmp)
+    return out
+
+
+def pretraining_info(path) -> dict:
+    """The ``testbed.json`` written next to a pretrained encoder."""
+    return json.loads((Path(path) / "testbed.json").read_text(encoding="utf-8"))
+
+
+# ----------------------------------------------------------------------------- alignment
+def retrieval_accuracy(model_path, pairs: dict[str, tuple[list[str], list[str]]], layer: int | None = None,
+                       max_length: int = 64) -> dict[str, float]:
+    """Tatoeba-style accuracy per language: base-language queries, cosine nearest neighbour.
+
+    ``pairs[lang] = (base sentences, their translations)``; sentences are mean-pooled states
+    of ``layer`` (default: XTREME's relative depth, :func:`default_retrieval_layer`).
+    """
+    from transformers import AutoModel
+
+    from taskdiff.transfer.evaluation import embed
+    from taskdiff.transfer.metrics import tatoeba_accuracy
+    from taskdiff.transfer.metrics.tatoeba import default_retrieval_layer
+    from taskdiff.transfer.models import load_tokenizer
+
+    model = AutoModel.from_pretrained(str(model_path))
+    tokenizer = load_tokenizer(str(model_path))
+    layer = default_retrieval_layer(model.config.num_hidden_layers) if layer is None else layer
+    out = {}
+    for lang, (base, other) in pairs.items():
+        a = embed(model, tokenizer, base, layer, "mean", max_length)
+        b = embed(model, tokenizer, other, layer, "mean", max_length)
+        out[lang] = float(tatoeba_accuracy(a, b)["accuracy"])
+    return out
+
+
+def chance_accuracy(n: int) -> float:
+    """Accuracy of a random nearest neighbour among ``n`` candidates (0-100 scale)."""
+    return 100.0 / max(n, 1) if n else math.nan
