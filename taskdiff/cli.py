@@ -25,6 +25,16 @@ def _split(value: Optional[str]) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
+def _ints(value: str, option: str) -> list[int]:
+    items = _split(value) or []
+    bad = [v for v in items if not v.lstrip("-").isdigit()]
+    if bad:
+        from taskdiff.errors import ConfigError
+
+        raise ConfigError(f"{option}: expected integers separated by commas, found {bad[0]!r}")
+    return [int(v) for v in items]
+
+
 def friendly(fn):
     """Print TaskdiffErrors as one line and exit 2; interruptions exit 130 (work is kept)."""
 
@@ -120,10 +130,19 @@ def transfer_cmd(
     from taskdiff.transfer.training import TrainConfig
 
     overrides = {k: v for k, v in {"learning_rate": lr, "epochs": epochs, "batch_size": batch_size}.items() if v is not None}
-    cfg = TrainConfig(precision=precision, freeze_embeddings=freeze_embeddings, **overrides)
-    req = TransferRequest(model=model, intermediates=_split(intermediate), targets=_split(target),
-                          languages=_split(languages), seeds=[int(s) for s in _split(seeds)],
-                          intermediate_train=cfg, target_train=cfg)
+    from pydantic import ValidationError
+
+    try:
+        cfg = TrainConfig(precision=precision, freeze_embeddings=freeze_embeddings, **overrides)
+        req = TransferRequest(model=model, intermediates=_split(intermediate), targets=_split(target),
+                              languages=_split(languages), seeds=_ints(seeds, "--seeds"),
+                              intermediate_train=cfg, target_train=cfg)
+    except ValidationError as exc:  # an option value out of range: one line, like every input error
+        err = exc.errors()[0]
+        from taskdiff.errors import ConfigError
+
+        raise ConfigError(f"option {'.'.join(str(p) for p in err['loc'])!r}: {err['msg']} "
+                          f"(found {err.get('input')!r})") from None
     ws = Workspace(RunStore(store), data_dir, max_examples, progress=not quiet, trust_remote_code=trust_remote_code)
     gains = run_transfer(req, ws, out)
     typer.echo(f"wrote {out / 'gains.csv'} ({len(gains)} rows)")

@@ -72,6 +72,14 @@ class Node:
             text = f"profile {self.task}"
         return f"{text} [{self.model}]" if self.multi_model else text
 
+    @property
+    def run_key(self) -> str:
+        """The key of the run this entry reads: entries with equal run keys share one run
+        (a retrieval evaluation of the base encoder does not depend on the seed)."""
+        if self.kind == "evaluation" and self.retrieval and self.intermediate == BASE:
+            return _key(self.kind, self.model, BASE, self.task, self.language, None)
+        return self.key
+
     def to_dict(self) -> dict:
         """JSON-able (for workers and the study manifest)."""
         d = dataclasses.asdict(self)
@@ -95,10 +103,17 @@ class Plan:
 
     nodes: list[Node]
 
-    def counts(self) -> dict[str, int]:
-        """Nodes per kind."""
-        out = dict.fromkeys(KINDS, 0)
+    def runs(self) -> list[Node]:
+        """One entry per distinct run (see :attr:`Node.run_key`)."""
+        seen: dict[str, Node] = {}
         for n in self.nodes:
+            seen.setdefault(n.run_key, n)
+        return list(seen.values())
+
+    def counts(self) -> dict[str, int]:
+        """Distinct runs per kind."""
+        out = dict.fromkeys(KINDS, 0)
+        for n in self.runs():
             out[n.kind] += 1
         return out
 
@@ -214,11 +229,17 @@ def shard_index(run_id: str, n: int) -> int:
 
 
 class StudyGraph:
-    """Resolved nodes by run id (dependency order); a run shared by two plan entries is one node."""
+    """Resolved nodes by run id, in dependency order.
 
-    def __init__(self, nodes: Iterable[Node]):
+    A run that several plan entries share is one node (e.g. a retrieval evaluation of the
+    base encoder does not depend on the seed: every seed's baseline row reads the same
+    run); :attr:`entries` keeps every plan entry, for the tables.
+    """
+
+    def __init__(self, entries: Iterable[Node]):
+        self.entries: list[Node] = list(entries)
         self.nodes: dict[str, Node] = {}
-        for n in nodes:
+        for n in self.entries:
             if n.run_id is None:
                 raise ValueError(f"node {n.key} is not resolved")
             self.nodes.setdefault(n.run_id, n)
@@ -255,7 +276,8 @@ class StudyGraph:
         return out
 
     def to_list(self) -> list[dict]:
-        return [n.to_dict() for n in self]
+        """Every plan entry (:meth:`from_list` rebuilds the graph)."""
+        return [n.to_dict() for n in self.entries]
 
     @classmethod
     def from_list(cls, items: list[dict]) -> "StudyGraph":

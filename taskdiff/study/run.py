@@ -338,7 +338,7 @@ def collect(study, graph, store) -> tuple[dict[str, dict], dict[str, int]]:
         out = study.out_dir(model)
         if out is None:
             continue
-        evals = [n for n in graph if n.kind == "evaluation" and n.model == model]
+        evals = [n for n in graph.entries if n.kind == "evaluation" and n.model == model]
         missing = [n for n in evals if not store.is_done(n.run_id)]
         paths: dict = {}
         if missing:

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from taskdiff.errors import DataError, TaskdiffError
+from taskdiff.errors import ConfigError, DataError, TaskdiffError, safe_join
 from taskdiff.transfer.tasks.config import TaskConfig
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,16 @@ def _local_files(task: TaskConfig, data_dir: Path | None, split: str, language: 
     pattern = task.local.files.get(split)
     if pattern is None:
         return []
-    full = root / pattern.format(lang=language)
-    return sorted(Path(p) for p in glob.glob(str(full)))
+    relative = pattern.format(lang=language)
+    if task.base_dir is None:  # a built-in task: its own patterns under the data directory
+        return sorted(Path(p) for p in glob.glob(str(root / relative)))
+    try:  # a user's task file: no pattern, language or symlink may lead out of its directory
+        matches = [Path(p) for p in glob.glob(str(safe_join(root, relative)))]
+        for match in matches:
+            safe_join(root, match.relative_to(root))
+    except ConfigError as exc:
+        raise ConfigError(f"task {task.name!r}, files[{split!r}]: {exc}") from None
+    return sorted(matches)
 
 
 def _read_local(task: TaskConfig, data_dir: Path | None, split: str, language: str) -> list[dict]:

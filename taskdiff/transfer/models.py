@@ -31,7 +31,34 @@ def resolve_model(name: str, home: str | Path | None = None) -> str:
         from taskdiff.transfer.e5_offline import ensure_e5_small_offline
 
         return str(ensure_e5_small_offline(default_home(home)))
+    _check_loadable(name)
     return name
+
+
+def _check_loadable(name: str) -> None:
+    """Refuse, before any run starts, a name that is no local model folder and no loadable hub id."""
+    import difflib
+
+    from taskdiff.errors import ConfigError
+
+    local = Path(name).expanduser()
+    if local.exists():
+        if (local / "config.json").is_file():
+            return
+        found = "a folder without config.json" if local.is_dir() else "a file, not a model folder"
+    else:
+        from transformers.utils import cached_file
+
+        try:
+            if cached_file(name, "config.json") is not None:
+                return
+            found = "no config.json"
+        except OSError as exc:  # not on the hub, offline and not cached, or not a valid id
+            found = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    close = difflib.get_close_matches(name, BUILTIN_MODELS, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"model {name!r}: expected a built-in model ({', '.join(BUILTIN_MODELS)}), a local model "
+                      f"folder or a hub id that can be loaded, found {found}{hint}")
 
 
 def _tiny_vocab() -> list[str]:
