@@ -55,8 +55,40 @@ def parser(name: str, description: str) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help=f"JSON output (default {DEFAULT_OUT_DIR}/{name}.json)")
     p.add_argument("--work-dir", type=Path, default=None,
                    help="scratch folder for stores and checkpoints (default: a temporary folder, removed)")
+    p.add_argument("--threads", default="auto",
+                   help="CPU threads for torch and BLAS: a number, or 'auto' = all usable cores unless the "
+                        "load average says other processes are busy, then 1 (smoke: 1)")
     p.add_argument("--quiet", action="store_true", help="no table on stdout")
     return p
+
+
+_LIMITS = []  # keeps the threadpoolctl limiter alive
+
+
+def choose_threads(requested: str | int | None, smoke: bool = False) -> tuple[int, str]:
+    """Threads to use and why. On a shared machine two OpenMP threads on two busy cores spend
+    their time waiting for each other (100x slower steps were seen), which no ratio survives."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if requested not in (None, "auto"):
+        return max(1, int(requested)), "requested"
+    if smoke:
+        return 1, "smoke run"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if load >= cores - 0.5:
+        return 1, (f"1-minute load average {load:.1f} on {cores} cores: other processes are busy, "
+                   "so 1 thread (2 oversubscribed OpenMP threads stall each other)")
+    return cores, f"load average {load:.1f} on {cores} cores: all cores"
+
+
+def apply_threads(n: int) -> None:
+    """Set torch's and the BLAS libraries' (numpy, scikit-learn) thread pools to ``n``."""
+    import torch
+
+    torch.set_num_threads(n)
+    with contextlib.suppress(Exception):
+        from threadpoolctl import threadpool_limits
+
+        _LIMITS.append(threadpool_limits(limits=n))
 
 
 @dataclass
@@ -75,6 +107,7 @@ class Setup:
     device: str
     notes: list[str] = field(default_factory=list)
     _tmp: Any = None
+    threads: int = 0
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -87,6 +120,8 @@ def setup(name: str, args: argparse.Namespace, argv: Sequence[str] | None,
     offline_env()
     from taskdiff.transfer.models import resolve_model
 
+    threads, why = choose_threads(getattr(args, "threads", "auto"), bool(args.smoke))
+    apply_threads(threads)
     tmp = None
     if args.work_dir is not None:
         work = Path(args.work_dir)
@@ -94,7 +129,7 @@ def setup(name: str, args: argparse.Namespace, argv: Sequence[str] | None,
     else:
         tmp = tempfile.TemporaryDirectory(prefix=f"taskdiff-bench-{name}-")
         work = Path(tmp.name)
-    notes: list[str] = []
+    notes: list[str] = [f"threads: {threads} ({why})"]
     shared = shared_data_dir()
     if args.smoke:
         model_name = args.model or SMOKE_MODEL
@@ -111,7 +146,7 @@ def setup(name: str, args: argparse.Namespace, argv: Sequence[str] | None,
         model_name = args.model or (DEFAULT_MODEL if data_kind == "shared" else SMOKE_MODEL)
     model_path = resolve_model(model_name)
     return Setup(name, args, list(argv if argv is not None else sys.argv[1:]), bool(args.smoke), model_name,
-                 model_path, Path(data_dir), data_kind, work, device(), notes, tmp)
+                 model_path, Path(data_dir), data_kind, work, device(), notes, tmp, threads)
 
 
 def _fixture(work: Path, n_train: int, n_eval: int) -> Path:
@@ -235,7 +270,7 @@ def format_table(rows: Sequence[dict], columns: Sequence[str] | None = None) -> 
     """A plain-text table (also valid Markdown) of ``rows``."""
     if not rows:
         return "(no rows)"
-    columns = list(columns or rows[0].keys())
+    columns = list(columns or dict.fromkeys(k for r in rows for k in r))
     cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     line = lambda vals: "| " + " | ".join(v.ljust(w) for v, w in zip(vals, widths)) + " |"  # noqa: E731
@@ -252,9 +287,13 @@ def _jsonable(obj):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, Path):
         return str(obj)
+    if hasattr(obj, "model_dump"):  # pydantic settings (TrainConfig, Budget)
+        return _jsonable(obj.model_dump(mode="json"))
     if hasattr(obj, "item") and callable(obj.item):  # numpy / torch scalars
         return _jsonable(obj.item())
-    return obj
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)
 
 
 def finish(s: Setup, result: dict, table_rows: Sequence[dict], columns: Sequence[str] | None = None,
@@ -272,6 +311,7 @@ def finish(s: Setup, result: dict, table_rows: Sequence[dict], columns: Sequence
         "data_dir": str(s.data_dir),
         "data_kind": s.data_kind,
         "device": s.device,
+        "threads": s.threads,
         "ratios": result.pop("ratios", {}),
         "targets": result.pop("targets", {}),
         **result,

@@ -110,7 +110,7 @@ class MeasureContext:
 
     def rows(self, task, role: str, language: str = ENGLISH):
         """:class:`~taskdiff.transfer.data.RoleData` of a role, read once (capped by ``max_examples``)."""
-        return self.workspace.rows(task, role, language)
+        return self.workspace.rows(as_task(task), role, language)
 
     def model_path(self, model: str) -> str:
         """The local path or hub id of ``model`` (``tiny`` and ``e5-small-offline`` built once)."""

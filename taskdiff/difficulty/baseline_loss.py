@@ -80,6 +80,7 @@ class Budget(BaseModel):
     warmup_ratio: float = Field(0.1, ge=0, lt=1)
     max_length: int | None = Field(None, gt=8, description="default: the task's max_length")
     freeze_embeddings: bool = True
+    group_by_length: bool = Field(True, description="length-grouped batches (faster; off when length predicts the label)")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     curve_fractions: tuple[float, ...] = Field((0.25, 0.5, 1.0), description="points of the learning curve")
     dynamics_mode: Literal["forward", "epoch_end"] = "forward"
@@ -99,7 +100,7 @@ class Budget(BaseModel):
         return TrainConfig(learning_rate=self.learning_rate, epochs=self.epochs, warmup_ratio=self.warmup_ratio,
                            batch_size=self.batch_size, max_length=self.max_length,
                            freeze_embeddings=self.freeze_embeddings, precision=self.precision,
-                           select_best=False, early_stopping_patience=None)
+                           group_by_length=self.group_by_length, select_best=False, early_stopping_patience=None)
 
 
 def as_budget(budget) -> Budget:

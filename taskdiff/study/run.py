@@ -401,7 +401,9 @@ def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[
     phases : iterable of str, optional
         Run only nodes of these kinds (``intermediate``, ``target``, ``evaluation``, ``profile``).
     wait_external : float, optional
-        Seconds to wait for runs of other shards / phases (None: as long as it takes).
+        Seconds to wait for needed runs outside the selection. Default: as long as it takes
+        when ``shard`` is given (the other shards are running), else 0 (a ``phases``
+        selection whose dependencies are not done stops at once and says so).
     detach : bool
         Slurm with ``dependencies: afterok``: submit everything and return.
     """
@@ -413,6 +415,8 @@ def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[
     graph = resolve(plan_study(study), study, ws)
     manifest = write_manifest(study, graph, study.out) if study.out is not None else None
     selected = graph.select(shard, phases)
+    if wait_external is None and shard is None:
+        wait_external = 0.0
     ex = executor if executor is not None and not isinstance(executor, str) else make_executor(
         executor or study.config.executor.kind, study, workers=workers, detach=detach)
     opts = study.config.executor
@@ -420,11 +424,10 @@ def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[
         print(f"study {study.config.name}: {len(graph)} runs ({', '.join(f'{v} {k}' for k, v in graph.counts().items())})"
               f"; running {len(selected)} on {ex.describe()}", file=sys.stderr, flush=True)
     pending = [n for n in selected if not marker_done(ws.store, n.run_id)]
-    for model in sorted({n.model for n in pending}):  # build tiny / convert the offline encoder once, here
-        from taskdiff.transfer.models import BUILTIN_MODELS, resolve_model
+    from taskdiff.transfer.models import resolve_model
 
-        if model in BUILTIN_MODELS:
-            resolve_model(model, ws.store.root)
+    for model in sorted({n.model for n in pending}):  # fail early on a bad name; build tiny / e5 once, here
+        resolve_model(model, ws.store.root)
     ex.start(study.to_payload())
     try:
         sched = schedule(graph, selected, ex, ws.store, retries=opts.retries, poll_s=opts.poll_s,

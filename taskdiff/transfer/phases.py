@@ -116,6 +116,7 @@ def _train(ws: Workspace, handle, task: TaskConfig, encoder_path: str, cfg: Trai
         return score(task.metric, preds, fmt.references(sel.rows), task.train_language)
 
     recorder = DynamicsRecorder(len(train.rows), cfg.dynamics_mode) if cfg.record_dynamics else None
+    _drop_incomplete_checkpoints(handle.checkpoint_dir)
     trainer = train_phase(model, tokenizer, fmt, train.rows, labels, cfg, handle.checkpoint_dir, int(handle.spec.config["seed"]),
                           select if sel else None, key, recorder, max_length, ws.progress,
                           selection_rows=sel.rows if sel else None)
@@ -137,6 +138,23 @@ def _train(ws: Workspace, handle, task: TaskConfig, encoder_path: str, cfg: Trai
         handle.track("dynamics.json")
     _drop_checkpoints(handle.checkpoint_dir)
     return metrics
+
+
+def _drop_incomplete_checkpoints(path: Path) -> None:
+    """Delete checkpoint folders a kill left half-written, so resuming picks the last complete one.
+
+    ``Trainer`` writes ``trainer_state.json`` last (not atomically): a folder without a
+    readable one was interrupted, and resuming from it would fail on every rerun.
+    """
+    import json
+    import shutil
+
+    for ckpt in sorted(Path(path).glob("checkpoint-*")):
+        try:
+            json.loads((ckpt / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("dropping incomplete checkpoint %s (interrupted while it was written)", ckpt)
+            shutil.rmtree(ckpt, ignore_errors=True)
 
 
 def _drop_checkpoints(path: Path) -> None:

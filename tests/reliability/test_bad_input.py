@@ -177,16 +177,20 @@ def test_undeclared_language_is_an_error_not_an_empty_table(tmp_path, store, fix
     assert_one_line_error(result, "did you mean 'de'")
 
 
-def _break_and_rerun_script(store: Path, data: Path, out: Path) -> list[str]:
-    return [PYTHON, "-m", "taskdiff.cli", "transfer", "--model", "tiny", "--intermediate", "snli", "--target", "xnli",
+def _cli_process(store: Path, data: Path, out: Path) -> tuple[int, str]:
+    """``python -m taskdiff.cli transfer ...`` as a real process: (exit status, stderr)."""
+    args = [PYTHON, "-m", "taskdiff.cli", "transfer", "--model", "tiny", "--intermediate", "snli", "--target", "xnli",
             "--languages", "de", "--seeds", "1", "--data-dir", str(data), "--max-examples", str(MAX_EXAMPLES),
             "--store", str(store), "--out", str(out), "--quiet", *CLI_TRAIN]
+    proc = subprocess.run(args, env=child_env(), capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stderr
 
 
-def test_broken_file_of_a_finished_study_real_process(tmp_path, finished_study):
-    """The finished study's own German file is broken: a real ``taskdiff`` process reports it
-    on one stderr line (no traceback, exit 2) and the finished runs stay exactly as they were;
-    once the file is repaired, the rerun is a pure cache hit."""
+@pytest.mark.parametrize("process", ["in-process", pytest.param("real-process", marks=pytest.mark.slow)])
+def test_broken_file_of_a_finished_study(tmp_path, finished_study, process):
+    """The finished study's own German file is broken: ``taskdiff transfer`` reports it on one
+    stderr line (no traceback, exit 2) and the finished runs stay exactly as they were; once
+    the file is repaired, the rerun is a pure cache hit."""
     study = finished_study.copy(tmp_path, data=True)
     target = study.data / "xtreme" / "xnli" / "dev-de.tsv"
     good = target.read_bytes()
@@ -194,17 +198,19 @@ def test_broken_file_of_a_finished_study_real_process(tmp_path, finished_study):
     lines[4] = b"a premise without hypothesis or label"
     target.write_bytes(b"\r\n".join(lines))
     before, runs_before = snapshot(study.store), attempts(study.store)
-    proc = subprocess.run(_break_and_rerun_script(study.store, study.data, tmp_path / "out"), env=child_env(),
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 2, proc.stderr
-    # split-plan notes are logged as WARNING lines; the error itself is one line, the last
-    err = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("WARNING ")]
-    assert len(err) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stderr.strip().splitlines()[-1] == err[0]
-    assert err[0].startswith("taskdiff: error: ") and "dev-de.tsv:5:" in err[0]
-    assert "expected 3 tsv columns, found 1 columns" in err[0]
+    if process == "real-process":
+        status, stderr = _cli_process(study.store, study.data, tmp_path / "out")
+        assert status == 2, stderr
+        # split-plan notes are logged as WARNING lines; the error itself is one line, the last
+        err = [line for line in stderr.splitlines() if line.strip() and not line.startswith("WARNING ")]
+        assert len(err) == 1 and "Traceback" not in stderr and stderr.strip().splitlines()[-1] == err[0], stderr
+        assert err[0].startswith("taskdiff: error: ")
+        line = err[0]
+    else:
+        line = assert_one_line_error(transfer(study.store, study.data, None, "xnli", "de"))
+    assert "dev-de.tsv:5: expected 3 tsv columns, found 1 columns" in line
     assert snapshot(study.store) == before and attempts(study.store) == runs_before
-    assert not (tmp_path / "out" / "gains.csv").exists()
+    assert not (study.store.parent / "out" / "gains.csv").exists() and not (tmp_path / "out" / "gains.csv").exists()
 
     target.write_bytes(good)  # repaired: nothing is rerun
     result = transfer(study.store, study.data, None, "xnli", "de")

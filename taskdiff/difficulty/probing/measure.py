@@ -137,6 +137,9 @@ class Probing(Measure):
         study's settings, with the same seed and ``max_examples``, to reuse its runs).
     suite_seed : int
         Seed of the perturbation probes.
+    blas_threads : int, optional
+        BLAS threads while fitting probes (default 1: the probes are small problems, for
+        which thread start-up dominates; None leaves the library default).
 
     Attributes
     ----------
@@ -159,7 +162,7 @@ class Probing(Measure):
                  max_examples: int | None = 2000, min_examples: int = 20, word_pooling: str = "mean",
                  control: bool = True, mdl: bool = True, mdl_fractions: list[float] | None = None,
                  test_fraction: float = 0.25, layer_aggregate: str = "mean", batch_size: int = 32,
-                 max_length: int = 512, intermediate_train=None, suite_seed: int = 0):
+                 max_length: int = 512, intermediate_train=None, suite_seed: int = 0, blas_threads: int | None = 1):
         self.treebank = treebank
         self.language = language
         self.probes = probes
@@ -177,6 +180,7 @@ class Probing(Measure):
         self.max_length = max_length
         self.intermediate_train = intermediate_train
         self.suite_seed = suite_seed
+        self.blas_threads = blas_threads
 
     # ------------------------------------------------------------------ pieces
     def treebank_path(self, context) -> Path:
@@ -240,10 +244,13 @@ class Probing(Measure):
             sent = {l: states.pooled[l][sent_rows] for l in layer_idx}
             token = any(p.level == "token" for p in sub.probes.values())
             words = {l: states.words[l][word_rows] for l in layer_idx} if token else None
-            results = fit_probe_suite(sent, sub, words, test_fraction=self.test_fraction, seed=context.seed,
-                                      control=self.control, mdl=self.mdl,
-                                      mdl_fractions=tuple(self.mdl_fractions or DEFAULT_FRACTIONS),
-                                      max_examples=self.max_examples)
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=self.blas_threads):
+                results = fit_probe_suite(sent, sub, words, test_fraction=self.test_fraction, seed=context.seed,
+                                          control=self.control, mdl=self.mdl,
+                                          mdl_fractions=tuple(self.mdl_fractions or DEFAULT_FRACTIONS),
+                                          max_examples=self.max_examples)
             return {"results": jsonable([r.as_dict() for r in results])}
 
         if states.run_id is None:  # no store: fit directly

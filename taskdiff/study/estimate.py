@@ -1,0 +1,373 @@
+"""The dry-run's cost estimate: tokens per run, throughput per model size, hours.
+
+Nothing here reads a task's data: sizes come from :data:`TASK_STATS` (published sizes of
+the English training sets and typical evaluation sets, and rough mean token counts), from
+the config's ``estimate`` block, or, for unknown tasks, an assumption that is flagged.
+
+The formula (documented in ``docs/studies.md``)::
+
+    tokens(run)      = examples x tokens_per_example            (examples capped by max_examples)
+    training run     : seconds = tokens x epochs x F_train(model, seq) / flops_per_s
+    evaluation run   : seconds = tokens_eval      x F_infer(model, seq) / flops_per_s
+    F_train          = 6 N + 12 L seq h   FLOPs per token (forward + backward)
+    F_infer          = 2 N +  4 L seq h   FLOPs per token (forward)
+    study            = sum over runs
+
+where ``N`` is the encoder's non-embedding parameter count (word embeddings are a lookup
+and are frozen by default), ``L`` its layers, ``h`` its width and ``seq`` the sequence
+length (tokens per example, per choice for multiple choice). ``flops_per_s`` is
+
+* **this machine**: measured once by timing training steps of a small probe encoder
+  (2 layers, width 256, batch 8 x 128 tokens, AdamW) and stored in
+  ``<store>/study-throughput.json`` per host; ``estimate.tokens_per_s: {model: value}``
+  in the config replaces it by a measurement of your own;
+* **reference GPU**: :data:`GPU_REFERENCE` (an assumed *effective* 60 TFLOP/s: one A100 in
+  bf16 at about 20 % of its peak, padding and data loading included), or
+  ``estimate.gpu_flops_per_s``.
+
+English model-selection passes and difficulty profiles are not counted (profiles depend
+on their measures); the numbers are orders of magnitude, not quotes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from taskdiff.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ARCHITECTURES", "Estimate", "GPU_REFERENCE", "TASK_STATS", "architecture", "estimate_plan",
+           "format_plan", "local_flops", "measure_local_flops"]
+
+#: Reference GPU for the GPU-hours column: an assumed *effective* training throughput.
+GPU_REFERENCE = {"name": "1x A100 (bf16, ~20% of peak, padding included)", "flops_per_s": 60e12}
+
+#: name -> (layers, hidden, ffn) of encoders whose config may not be on this machine.
+ARCHITECTURES = {
+    "xlm-roberta-large": (24, 1024, 4096), "FacebookAI/xlm-roberta-large": (24, 1024, 4096),
+    "xlm-roberta-base": (12, 768, 3072), "FacebookAI/xlm-roberta-base": (12, 768, 3072),
+    "bert-base-multilingual-cased": (12, 768, 3072), "google-bert/bert-base-multilingual-cased": (12, 768, 3072),
+    "e5-small-offline": (12, 384, 1536), "intfloat/multilingual-e5-small": (12, 384, 1536),
+    "intfloat/multilingual-e5-base": (12, 768, 3072), "intfloat/multilingual-e5-large": (24, 1024, 4096),
+    "tiny": (2, 64, 128),
+}
+
+#: task -> (English training examples, evaluation examples per language, mean tokens per
+#: example (all choices of a multiple-choice item)). Published training sizes (Phang et al.
+#: 2020; Hu et al. 2020); evaluation sizes are typical (they vary by language); token means
+#: are rough subword counts. Override in the config's ``estimate`` block.
+TASK_STATS: dict[str, tuple[int, int, float]] = {
+    "mnli": (392_702, 9_815, 40), "qqp": (363_846, 40_430, 30), "sst2": (67_349, 872, 13),
+    "squad": (87_599, 10_570, 180), "hellaswag": (39_905, 10_042, 240), "cosmosqa": (25_262, 2_985, 440),
+    "commonsenseqa": (9_741, 1_221, 100), "ccg": (38_000, 1_913, 35), "anli": (162_865, 3_200, 90),
+    "snli": (549_367, 9_824, 30), "siqa": (33_410, 1_954, 105), "ud_en_pos": (12_543, 2_077, 25),
+    "xnli": (392_702, 5_010, 45), "pawsx": (49_401, 2_000, 55), "udpos": (21_253, 1_500, 25),
+    "panx": (20_000, 10_000, 15), "xquad": (87_599, 1_190, 180), "mlqa": (87_599, 5_000, 180),
+    "tydiqa": (3_696, 700, 250), "bucc": (0, 20_000, 35), "tatoeba": (0, 2_000, 15), "xcopa": (400, 500, 30),
+}
+ASSUMED_SIZE = 10_000
+_CHOICES = {"hellaswag": 4, "cosmosqa": 4, "commonsenseqa": 5, "siqa": 3, "xcopa": 2}
+PROBE = {"layers": 2, "hidden": 256, "ffn": 1024, "heads": 4, "batch": 8, "seq": 128}
+THROUGHPUT_FILE = "study-throughput.json"
+
+
+# ------------------------------------------------------------------------------ models
+def non_embedding_params(layers: int, hidden: int, ffn: int) -> int:
+    """Weights and biases of the transformer layers (attention, FFN, two layer norms)."""
+    per_layer = 4 * hidden * hidden + 4 * hidden + 2 * hidden * ffn + ffn + hidden + 4 * hidden
+    return layers * per_layer
+
+
+def architecture(model: str, store_root: Path | None = None) -> tuple[int, int, int]:
+    """``(layers, hidden, ffn)`` of ``model``: the table, a local ``config.json``, or the
+    hub cache (offline); raises :class:`ConfigError` when unknown."""
+    if model in ARCHITECTURES:
+        return ARCHITECTURES[model]
+    candidates = [Path(model) / "config.json"]
+    for cfg_path in candidates:
+        if cfg_path.is_file():
+            cfg = json.loads(cfg_path.read_text())
+            return int(cfg["num_hidden_layers"]), int(cfg["hidden_size"]), int(cfg["intermediate_size"])
+    try:
+        from transformers import AutoConfig
+
+        cfg = AutoConfig.from_pretrained(model, local_files_only=True)
+        return int(cfg.num_hidden_layers), int(cfg.hidden_size), int(cfg.intermediate_size)
+    except Exception:  # noqa: BLE001 - not in the cache
+        raise ConfigError(f"cost estimate: unknown architecture of model {model!r} (not in the table, no local "
+                          "config); give estimate.tokens_per_s for it in the study config") from None
+
+
+def flops_per_token(arch: tuple[int, int, int], seq: float, train: bool) -> float:
+    """FLOPs per token: 6N + 12 L seq h (training) or 2N + 4 L seq h (inference)."""
+    layers, hidden, ffn = arch
+    n = non_embedding_params(layers, hidden, ffn)
+    return (6 * n + 12 * layers * seq * hidden) if train else (2 * n + 4 * layers * seq * hidden)
+
+
+# ------------------------------------------------------------------------------ throughput
+def measure_local_flops(steps: int = 2) -> dict:
+    """Time ``steps`` training steps of the probe encoder on this machine's CPU/GPU."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    p = PROBE
+    torch.manual_seed(0)
+    model = BertModel(BertConfig(vocab_size=1000, hidden_size=p["hidden"], num_hidden_layers=p["layers"],
+                                 num_attention_heads=p["heads"], intermediate_size=p["ffn"],
+                                 max_position_embeddings=512))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device).train()
+    opt = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=1e-5)
+    ids = torch.randint(5, 1000, (p["batch"], p["seq"]), device=device)
+
+    def step():
+        loss = model(input_ids=ids).last_hidden_state.float().pow(2).mean()
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    step()  # warm-up
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    seconds = (time.perf_counter() - start) / steps
+    tokens = p["batch"] * p["seq"]
+    flops = tokens * flops_per_token((p["layers"], p["hidden"], p["ffn"]), p["seq"], train=True)
+    return {"flops_per_s": flops / seconds, "tokens_per_s": tokens / seconds, "seconds_per_step": seconds,
+            "device": device, "threads": torch.get_num_threads(), "probe": dict(p),
+            "measured": time.strftime("%Y-%m-%dT%H:%M:%S"), "host": platform.node()}
+
+
+def local_flops(store_root: Path | None, *, remeasure: bool = False) -> dict:
+    """This machine's probe measurement: stored under ``<store>/study-throughput.json``
+    (per host), measured (and stored) when absent or ``remeasure``."""
+    from taskdiff.io import atomic_write_json, read_json
+
+    path = Path(store_root) / THROUGHPUT_FILE if store_root is not None else None
+    host = platform.node()
+    stored: dict = {}
+    if path is not None and path.is_file():
+        try:
+            stored = read_json(path) or {}
+        except Exception:  # noqa: BLE001 - a damaged file is measured again
+            stored = {}
+    if host in stored and not remeasure:
+        return dict(stored[host], source=f"stored in {path}")
+    result = measure_local_flops()
+    if path is not None:
+        stored[host] = result
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, stored)
+    return dict(result, source="measured now")
+
+
+# ------------------------------------------------------------------------------ the estimate
+@dataclass
+class Estimate:
+    """Per-phase and per-task totals of a plan (``rows``: dicts, see :func:`estimate_plan`)."""
+
+    phases: dict[str, dict] = field(default_factory=dict)
+    tasks: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    throughput: dict[str, dict] = field(default_factory=dict)
+    local: dict | None = None
+
+    @property
+    def total(self) -> dict:
+        keys = ("runs", "tokens", "cpu_hours", "gpu_hours")
+        return {k: sum(p.get(k) or 0 for p in self.phases.values()) for k in keys}
+
+
+def _stats(study, name: str, notes: list[str], seen: set) -> tuple[float, float, float, bool]:
+    """(train examples, eval examples per language, tokens per example, assumed?)."""
+    from taskdiff.transfer.tasks import get_task
+
+    est = study.config.estimate
+    task = get_task(name)
+    if task.components and name not in est.sizes:
+        parts = [_stats(study, c, notes, seen) for c in task.components]
+        n = sum(p[0] for p in parts)
+        tok = sum(p[0] * p[2] for p in parts) / n if n else parts[0][2]
+        return n, sum(p[1] for p in parts), tok, any(p[3] for p in parts)
+    table = TASK_STATS.get(name)
+    assumed = table is None and name not in est.sizes
+    n_train = est.sizes.get(name, table[0] if table else ASSUMED_SIZE)
+    n_eval = est.eval_sizes.get(name, table[1] if table else ASSUMED_SIZE)
+    tok = est.tokens_per_example.get(name, table[2] if table else float(min(task.max_length, 64)))
+    if assumed and name not in seen:
+        seen.add(name)
+        notes.append(f"task {name}: size unknown, assumed {ASSUMED_SIZE:,} examples of {tok:.0f} tokens "
+                     "(set estimate.sizes / estimate.tokens_per_example)")
+    return float(n_train), float(n_eval), float(tok), assumed
+
+
+def estimate_plan(study, plan, *, local: dict | None = None, gpu_flops: float | None = None) -> Estimate:
+    """Tokens and hours of every distinct run of ``plan``, summed per phase and per task.
+
+    ``local`` is a :func:`local_flops` record (None: no CPU column).
+    """
+    from taskdiff.transfer.tasks import get_task
+
+    cfg = study.config
+    est = Estimate(local=local)
+    gpu_flops = gpu_flops or cfg.estimate.gpu_flops_per_s or GPU_REFERENCE["flops_per_s"]
+    cap = cfg.max_examples
+    seen: set = set()
+    arch = {m: architecture(m) if m not in cfg.estimate.tokens_per_s else None for m in cfg.models}
+    for m in cfg.models:
+        if m in cfg.estimate.tokens_per_s:
+            est.throughput[m] = {"cpu_tokens_per_s": cfg.estimate.tokens_per_s[m], "source": "config"}
+        else:
+            layers, hidden, ffn = arch[m]
+            f = flops_per_token(arch[m], 128, train=True)
+            est.throughput[m] = {"params_non_embedding": non_embedding_params(layers, hidden, ffn),
+                                 "cpu_tokens_per_s": local["flops_per_s"] / f if local else None,
+                                 "gpu_tokens_per_s": gpu_flops / f, "source": (local or {}).get("source", "")}
+    per_task: dict[tuple, dict] = {}
+    for n in plan.runs():
+        phase = est.phases.setdefault(n.kind, {"runs": 0, "tokens": 0.0, "cpu_hours": 0.0, "gpu_hours": 0.0})
+        phase["runs"] += 1
+        if n.kind == "profile":
+            phase["cpu_hours"] = phase["gpu_hours"] = None
+            continue
+        n_train, n_eval, tok, _ = _stats(study, n.task, est.notes, seen)
+        task = get_task(n.task)
+        seq = min(tok / _CHOICES.get(n.task, 1), task.max_length)
+        if n.kind == "evaluation":
+            examples = min(n_eval, cap) if cap else n_eval
+            tokens, train = examples * tok, False
+        else:
+            tc = cfg.intermediate_train if n.kind == "intermediate" else cfg.target_train
+            examples = min(n_train, cap) if cap else n_train
+            if tc.max_steps and tc.max_steps > 0:
+                seen_examples = tc.max_steps * tc.batch_size * tc.gradient_accumulation_steps
+            else:
+                seen_examples = examples * tc.epochs
+            tokens, train = seen_examples * tok, True
+        cpu_s, gpu_s = _seconds(study, est, arch, n.model, tokens, seq, train, local, gpu_flops)
+        phase["tokens"] += tokens
+        phase["cpu_hours"] = None if cpu_s is None or phase["cpu_hours"] is None else phase["cpu_hours"] + cpu_s / 3600
+        phase["gpu_hours"] += gpu_s / 3600 if gpu_s is not None else 0.0
+        row = per_task.setdefault((n.kind, n.task), {"phase": n.kind, "task": n.task, "runs": 0, "examples": examples,
+                                                     "tokens": 0.0, "cpu_hours": 0.0, "gpu_hours": 0.0})
+        row["runs"] += 1
+        row["tokens"] += tokens
+        row["cpu_hours"] = None if cpu_s is None or row["cpu_hours"] is None else row["cpu_hours"] + cpu_s / 3600
+        row["gpu_hours"] += gpu_s / 3600 if gpu_s is not None else 0.0
+    est.tasks = list(per_task.values())
+    if local is None and not cfg.estimate.tokens_per_s:
+        est.notes.append("no CPU measurement: CPU hours not estimated")
+    return est
+
+
+def _seconds(study, est, arch, model, tokens, seq, train, local, gpu_flops):
+    given = study.config.estimate.tokens_per_s.get(model)
+    if given is not None:  # a measured training throughput; inference is ~3x faster
+        cpu = tokens / (given * (1 if train else 3))
+        return cpu, None
+    f = flops_per_token(arch[model], seq, train)
+    cpu = tokens * f / local["flops_per_s"] if local else None
+    return cpu, tokens * f / gpu_flops
+
+
+# ------------------------------------------------------------------------------ printing
+def _num(x, unit: str = "") -> str:
+    if x is None:
+        return "n/a"
+    for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.1f}{suffix}{unit}"
+    return f"{x:.0f}{unit}" if abs(x) >= 10 or x == 0 else f"{x:.2g}{unit}"
+
+
+def _hours(x) -> str:
+    if x is None:
+        return "n/a"
+    if x >= 24 * 365:
+        return f"{x / (24 * 365):,.1f} years"
+    if x >= 48:
+        return f"{x:,.0f} h"
+    return f"{x:.2f} h" if x >= 0.01 else f"{x * 3600:.1f} s"
+
+
+def format_plan(study, plan, est: Estimate | None, *, list_nodes: bool = False) -> str:
+    """The dry-run text: the grid, counts per phase, the estimate, and (optionally) every node."""
+    cfg = study.config
+    lines = [f"study {cfg.name} ({study.source})",
+             f"  models:        {', '.join(cfg.models)}",
+             f"  intermediates: {', '.join(study.intermediates)}  ({len(study.intermediates)}, plus the baseline 'none')",
+             f"  seeds:         {', '.join(map(str, cfg.seeds))}",
+             f"  targets ({len(cfg.targets)}):"]
+    from taskdiff.transfer.tasks import get_task
+
+    for t in cfg.targets:
+        task = get_task(t)
+        langs = study.languages_of(t)
+        kind = "trained + evaluated" if task.trainable else "retrieval, not trained"
+        shown = ",".join(langs) if len(langs) <= 12 else ",".join(langs[:12]) + ",..."
+        lines.append(f"    {t:<10} {len(langs):>3} language(s) [{shown}]  {kind}")
+    lines.append(f"  data: {study.data_dir or 'hub (no data_dir)'} - not read by the dry run; "
+                 f"max_examples: {cfg.max_examples or 'all'}")
+    lines.append(f"  measures: {', '.join(cfg.measures) or '(none: no profiles)'}")
+    lines.append("")
+    header = f"  {'phase':<13}{'runs':>7}{'tokens':>12}{'CPU (this machine)':>22}{'GPU-hours (ref.)':>20}"
+    lines.append(header)
+    counts = plan.counts()
+    from taskdiff.study.graph import KINDS
+
+    for kind in KINDS:
+        p = (est.phases.get(kind) if est else None) or {}
+        gpu = p.get("gpu_hours")
+        tokens = (_num(p.get("tokens")) if kind != "profile" else "n/a") if p else ""
+        lines.append(f"  {kind:<13}{counts[kind]:>7}{tokens:>12}"
+                     f"{_hours(p.get('cpu_hours')) if p else '':>22}{(f'{gpu:,.1f}' if gpu is not None else 'n/a') if p else '':>20}")
+    if est:
+        tot = est.total
+        cpu_total = None if any(p.get("cpu_hours") is None and k != "profile" for k, p in est.phases.items()) else \
+            sum(p.get("cpu_hours") or 0 for p in est.phases.values())
+        lines.append(f"  {'total':<13}{sum(counts.values()):>7}{_num(tot['tokens']):>12}{_hours(cpu_total):>22}"
+                     f"{tot['gpu_hours']:>20,.1f}")
+        lines.append("")
+        lines.append("  per task (tokens include epochs; examples per run, capped by max_examples):")
+        for row in sorted(est.tasks, key=lambda r: (KINDS.index(r["phase"]), -r["tokens"])):
+            lines.append(f"    {row['phase']:<13}{row['task']:<16}{row['runs']:>5} runs x {_num(row['examples']):>6} ex"
+                         f"  {_num(row['tokens']):>8} tokens  CPU {_hours(row['cpu_hours']):>14}"
+                         f"  GPU {row['gpu_hours']:,.1f} h")
+        lines.append("")
+        for m, t in est.throughput.items():
+            if t.get("source") == "config":
+                lines.append(f"  throughput {m}: {t['cpu_tokens_per_s']:,.0f} training tokens/s (from the config)")
+                continue
+            cpu = f"{t['cpu_tokens_per_s']:,.1f}" if t.get("cpu_tokens_per_s") else "n/a"
+            lines.append(f"  throughput {m} ({t['params_non_embedding'] / 1e6:,.1f}M non-embedding parameters): "
+                         f"{cpu} training tokens/s here, {t['gpu_tokens_per_s']:,.0f} on the reference GPU")
+        local = next((t for t in est.throughput.values() if t.get("source") not in (None, "", "config")), None)
+        if local is not None and est.local:
+            lines.append(f"  this machine: {est.local['flops_per_s'] / 1e9:,.1f} GFLOP/s effective on "
+                         f"{est.local.get('device', 'cpu')} ({est.local.get('threads', '?')} threads; probe "
+                         f"{est.local.get('seconds_per_step', 0):.2f} s/step; {est.local.get('source', '')})")
+        lines.append(f"  formula: seconds = tokens x epochs x (6N + 12 L seq h) / FLOP/s (training), "
+                     f"tokens x (2N + 4 L seq h) / FLOP/s (evaluation), summed over runs")
+        lines.append(f"  reference GPU: {GPU_REFERENCE['name']} = "
+                     f"{(cfg.estimate.gpu_flops_per_s or GPU_REFERENCE['flops_per_s']) / 1e12:.0f} TFLOP/s effective"
+                     f"{' (from the config)' if cfg.estimate.gpu_flops_per_s else ''}")
+        for note in est.notes:
+            lines.append(f"  note: {note}")
+        lines.append("  profiles are not estimated (their cost depends on the measures)")
+    if list_nodes:
+        lines.append("")
+        lines.append("  runs:")
+        for n in plan.runs():
+            lines.append(f"    {n.label}")
+    return "\n".join(lines)
