@@ -234,16 +234,29 @@ def ratio(a: float, b: float) -> float:
         return float("nan")
 
 
+def now() -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) - see :func:`headline_clock`."""
+    sync()
+    return time.perf_counter(), time.process_time()
+
+
 @contextlib.contextmanager
 def stopwatch(store: dict, key: str):
-    """``with stopwatch(times, "x"):`` adds the block's wall seconds to ``times["x"]``."""
-    sync()
-    start = time.perf_counter()
+    """``with stopwatch(times, "x"):`` adds the block's wall seconds to ``times["x"]`` and its
+    CPU seconds (this process, all threads) to ``times["x_cpu"]``."""
+    w0, c0 = now()
     try:
         yield
     finally:
-        sync()
-        store[key] = store.get(key, 0.0) + time.perf_counter() - start
+        w1, c1 = now()
+        store[key] = store.get(key, 0.0) + w1 - w0
+        store[key + "_cpu"] = store.get(key + "_cpu", 0.0) + c1 - c0
+
+
+def headline_clock(s: "Setup") -> str:
+    """``cpu`` when running one thread on a CPU (then this process's CPU seconds are the time a
+    dedicated core would take, whatever other processes do), else ``wall``."""
+    return "cpu" if s.threads == 1 and s.device == "cpu" else "wall"
 
 
 def target(ratio_name: str, value: float, op: str, goal: float) -> dict:

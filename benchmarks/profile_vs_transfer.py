@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         with C.stopwatch(times, "profile"):
             kw = {"params": params} if params else {}
             prof = profile_task(args.intermediate, s.model_path, measures=measures, data_dir=s.data_dir,
-                                store=prof_store, max_examples=max_examples, seed=args.seed, progress=not args.quiet,
+                                store=prof_store, max_examples=max_examples, seed=args.seed, progress=False,
                                 **kw)
         per_measure = {name: (entry.get("cost") or {}).get("seconds") for name, entry in prof.measures.items()}
         errors = dict(prof.provenance.get("errors") or {})

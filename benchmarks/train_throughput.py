@@ -239,8 +239,8 @@ def _tokenise_seconds(s: C.Setup, train, labels) -> float:
 
 def main(argv: Sequence[str] | None = None) -> dict:
     p = C.parser(NAME, __doc__.splitlines()[0])
-    p.add_argument("--train-examples", type=int, default=None, help="training pairs (default 512; smoke 48)")
-    p.add_argument("--dev-examples", type=int, default=None, help="held-out pairs (default 250; smoke 24)")
+    p.add_argument("--train-examples", type=int, default=None, help="training pairs (default 512; smoke 32)")
+    p.add_argument("--dev-examples", type=int, default=None, help="held-out pairs (default 250; smoke 16)")
     p.add_argument("--epochs", type=float, default=1.0)
     p.add_argument("--lr", type=float, default=5e-5, help="learning rate of both (Trainer's default)")
     p.add_argument("--batch-size", type=int, default=16, help="batch size of both (TrainConfig's default)")
@@ -251,8 +251,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     s = C.setup(NAME, args, argv)
     try:
         C.quiet_transformers()
-        n_train = args.train_examples or (48 if s.smoke else 512)
-        n_dev = args.dev_examples or (24 if s.smoke else 250)
+        n_train = args.train_examples or (32 if s.smoke else 512)
+        n_dev = args.dev_examples or (16 if s.smoke else 250)
         batch = 8 if s.smoke and args.batch_size == 16 else args.batch_size
         lr = 5e-4 if s.smoke and args.lr == 5e-5 else args.lr
         seeds = [int(x) for x in (args.seeds or ("1" if s.smoke else "1,2")).split(",")]

@@ -169,6 +169,10 @@ class Measure:
         """The settings given to ``__init__`` (scikit-learn's ``get_params``)."""
         return {name: getattr(self, name) for name in self._param_names()}
 
+    def spec_params(self) -> dict:
+        """The settings in canonical form (defaults filled in), for cache keys and provenance."""
+        return self.get_params()
+
     def set_params(self, **params) -> "Measure":
         """Change settings (unknown names raise :class:`ConfigError`)."""
         known = set(self._param_names())

@@ -550,6 +550,9 @@ class BaselineLoss(Measure):
     def __init__(self, budget: Budget | dict | None = None):
         self.budget = budget
 
+    def spec_params(self):
+        return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
+
     def _fit(self, task, model, context, cost):
         budget = as_budget(self.budget)
         run = budget_run(task, model, context, budget, inputs="real", cost=cost)

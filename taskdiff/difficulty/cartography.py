@@ -84,6 +84,9 @@ class Cartography(Measure):
         self.variability_quantile = variability_quantile
         self.export = export
 
+    def spec_params(self):
+        return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
+
     def _fit(self, task, model, context, cost):
         budget = as_budget(self.budget)
         run = budget_run(task, model, context, budget, inputs="real", cost=cost)

@@ -65,10 +65,12 @@ class TaskEmbedding(Measure):
 
     def _embed(self, context, model, fmt, rows, cost):
         segments, words = task_segments(fmt, rows)
-        states = context.hidden.get(context.model_path(model), f"base:{model}", segments, words=words,
+        if words:  # word lists are read as text: only sentence states are needed here
+            segments = [" ".join(s) for s in segments]
+        states = context.hidden.get(context.model_path(model), f"base:{model}", segments, words=False,
                                     max_length=self.max_length, batch_size=self.batch_size,
                                     progress=context.progress, trust_remote_code=context.trust_remote_code,
-                                    cost=cost)
+                                    cost=cost, layers=[self.layer])
         pooled = states.pooled[states.layer_index(self.layer)]
         return dataset_embedding(pooled[:, None, :], states.n_tokens[:, None].astype(np.float64))
 

@@ -21,6 +21,7 @@ Batches are ``batch_size`` segments in order of length, so one pass is
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -38,12 +39,18 @@ STATES_FILE = "states.npz"
 
 @dataclass
 class HiddenStates:
-    """Per-layer states of one pass (see the module docstring for the arrays)."""
+    """Per-layer states of one pass (see the module docstring for the arrays).
+
+    ``layer_ids`` are the hidden layers kept (0 = embeddings ... ``n_total_layers - 1``);
+    array axis 0 follows them.
+    """
 
     encoder: str
     pooled: np.ndarray
     first: np.ndarray
     n_tokens: np.ndarray
+    layer_ids: np.ndarray
+    n_total_layers: int
     words: np.ndarray | None = None
     word_mask: np.ndarray | None = None
     n_batches: int = 0
@@ -52,23 +59,31 @@ class HiddenStates:
 
     @property
     def n_layers(self) -> int:
-        """Number of hidden layers including the embedding layer (L + 1)."""
-        return int(self.pooled.shape[0])
+        """Number of hidden layers of the encoder, embeddings included (L + 1)."""
+        return int(self.n_total_layers)
 
-    def layer_index(self, layer: int) -> int:
-        """A non-negative layer index (``-1`` is the last layer)."""
-        n = self.n_layers
+    def layer_number(self, layer: int) -> int:
+        """A layer as a non-negative number (``-1`` is the last layer)."""
+        n = self.n_total_layers
         if not -n <= layer < n:
             raise IndexError(f"layer {layer} out of range for an encoder with {n} hidden layers (0..{n - 1})")
-        return layer % n
+        return int(layer) % n
+
+    def layer_index(self, layer: int) -> int:
+        """Position of ``layer`` along axis 0 of the arrays."""
+        number = self.layer_number(layer)
+        hits = np.flatnonzero(self.layer_ids == number)
+        if hits.size == 0:
+            raise IndexError(f"layer {number} was not kept (kept: {self.layer_ids.tolist()})")
+        return int(hits[0])
 
     def layers(self, which: str = "pooled", layers=None) -> dict[int, np.ndarray]:
-        """``{layer: array}`` of ``pooled``, ``first`` or ``words`` for the given (or all) layers."""
+        """``{layer: array}`` of ``pooled``, ``first`` or ``words`` for the given (or all kept) layers."""
         arr = getattr(self, which)
         if arr is None:
             raise ValueError(f"these states have no {which!r} arrays (encode word lists for word states)")
-        idx = range(self.n_layers) if layers is None else sorted({self.layer_index(int(l)) for l in layers})
-        return {i: arr[i] for i in idx}
+        numbers = self.layer_ids.tolist() if layers is None else sorted({self.layer_number(int(l)) for l in layers})
+        return {n: arr[self.layer_index(n)] for n in numbers}
 
 
 def load_encoder(path: str, trust_remote_code: bool = False):
@@ -83,6 +98,12 @@ def load_encoder(path: str, trust_remote_code: bool = False):
     finally:
         transformers.logging.set_verbosity(verbosity)
     return model.eval()
+
+
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _normalise(segments, words: bool) -> list:
@@ -124,11 +145,12 @@ def _word_states(hs: np.ndarray, word_ids: list, n_words: int, pooling: str):
 
 
 def compute_states(model, tokenizer, segments: list, *, words: bool = False, word_pooling: str = "mean",
-                   max_length: int = 512, batch_size: int = 32, progress: str | None = None):
+                   max_length: int = 512, batch_size: int = 32, progress: str | None = None, layers=None):
     """Run ``model`` once over ``segments``; returns ``(arrays, n_batches, n_tokens_seen)``.
 
-    ``arrays`` has ``pooled``, ``first``, ``n_tokens`` and, for word lists, ``words`` and
-    ``word_mask``, laid out as described in the module docstring.
+    ``arrays`` has ``pooled``, ``first``, ``n_tokens``, ``layer_ids``, ``n_total_layers``
+    and, for word lists, ``words`` and ``word_mask``, laid out as described in the module
+    docstring. ``layers`` keeps only those hidden layers (default all).
     """
     import torch
     from tqdm.auto import tqdm
@@ -141,17 +163,22 @@ def compute_states(model, tokenizer, segments: list, *, words: bool = False, wor
                    else len(segments[i][0]) + len(segments[i][1]))
     batches = [order[s: s + batch_size] for s in range(0, n, batch_size)]
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in segments])]).astype(np.int64) if words else None
-    pooled = first = words_arr = word_mask = None
+    pooled = first = words_arr = word_mask = keep = None
+    total = 0
     n_tok = np.zeros(n, dtype=np.int64)
     seen = 0
     model.eval()
+    device = next(model.parameters()).device
     with torch.inference_mode():
         for batch in tqdm(batches, desc=progress or "hidden states", disable=progress is None, leave=False):
             enc = _tokenize(tokenizer, [segments[i] for i in batch], words, max_length)
             special = enc.pop("special_tokens_mask").numpy().astype(bool)
             inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-            out = model(**inputs, output_hidden_states=True)
-            hs = np.stack([h.float().numpy() for h in out.hidden_states])  # (L+1, B, T, D)
+            out = model(**{k: v.to(device) for k, v in inputs.items()}, output_hidden_states=True)
+            if keep is None:
+                total = len(out.hidden_states)
+                keep = list(range(total)) if layers is None else sorted({int(l) % total for l in layers})
+            hs = np.stack([out.hidden_states[l].float().cpu().numpy() for l in keep])  # (layers, B, T, D)
             attn = enc["attention_mask"].numpy().astype(bool)
             real = attn & ~special
             seen += int(attn.sum())
@@ -173,7 +200,8 @@ def compute_states(model, tokenizer, segments: list, *, words: bool = False, wor
                     word_mask[lo:hi] = present
     if pooled is None:  # no segments
         raise ValueError("compute_states needs at least one segment")
-    arrays = {"pooled": pooled, "first": first, "n_tokens": n_tok}
+    arrays = {"pooled": pooled, "first": first, "n_tokens": n_tok, "layer_ids": np.asarray(keep, dtype=np.int64),
+              "n_total_layers": np.asarray(total)}
     if words:
         arrays.update(words=words_arr, word_mask=word_mask)
     return arrays, len(batches), seen
@@ -197,7 +225,8 @@ class HiddenStateCache:
         """Drop the in-memory copies (the store keeps its runs)."""
         self._memory.clear()
 
-    def spec(self, encoder_id: str, segments: list, *, words: bool, word_pooling: str, max_length: int):
+    def spec(self, encoder_id: str, segments: list, *, words: bool, word_pooling: str, max_length: int,
+             layers=None):
         """The :class:`~taskdiff.transfer.store.RunSpec` identifying one pass."""
         from taskdiff.provenance import data_fingerprint
         from taskdiff.transfer.store import RunSpec
@@ -205,11 +234,11 @@ class HiddenStateCache:
         return RunSpec("hidden_states", {
             "encoder": encoder_id, "data": data_fingerprint(_normalise(segments, words)), "n": len(segments),
             "words": bool(words), "word_pooling": word_pooling if words else None, "max_length": int(max_length),
-            "version": HIDDEN_VERSION})
+            "layers": None if layers is None else sorted(int(l) for l in layers), "version": HIDDEN_VERSION})
 
     def get(self, encoder_path: str, encoder_id: str, segments: list, *, words: bool = False,
             word_pooling: str = "mean", max_length: int = 512, batch_size: int = 32, progress: bool = False,
-            trust_remote_code: bool = False, cost=None) -> HiddenStates:
+            trust_remote_code: bool = False, cost=None, layers=None, memory: bool = True) -> HiddenStates:
         """The states of ``segments`` under the encoder at ``encoder_path``.
 
         Parameters
@@ -223,12 +252,18 @@ class HiddenStateCache:
             Texts, ``(text_a, text_b)`` pairs, or (``words=True``) word lists.
         cost : Cost, optional
             Receives the examples and tokens of a pass that is actually run.
+        layers : list of int, optional
+            Keep only these hidden layers (default all; negative numbers count from the end).
+            A different selection is a different cache entry.
+        memory : bool
+            Keep the states in memory for later calls (the store keeps them anyway).
         """
-        spec = self.spec(encoder_id, segments, words=words, word_pooling=word_pooling, max_length=max_length)
+        spec = self.spec(encoder_id, segments, words=words, word_pooling=word_pooling, max_length=max_length,
+                         layers=layers)
         if spec.run_id in self._memory:
-            return self._memory[spec.run_id]
+            return dataclasses.replace(self._memory[spec.run_id], computed=False)
         args = dict(words=words, word_pooling=word_pooling, max_length=max_length, batch_size=batch_size,
-                    progress=progress, trust_remote_code=trust_remote_code, cost=cost)
+                    progress=progress, trust_remote_code=trust_remote_code, cost=cost, layers=layers)
         if self.store is None:
             arrays, n_batches = self._compute(encoder_path, encoder_id, segments, **args)[:2]
             states = self._wrap(encoder_id, arrays, n_batches, None, True)
@@ -241,7 +276,7 @@ class HiddenStateCache:
                 handle.track(STATES_FILE)
                 computed.append(arrays)
                 return {"n_batches": n_batches, "n_segments": len(segments), "seconds": round(seconds, 3),
-                        "n_layers": int(arrays["pooled"].shape[0]), "hidden_size": int(arrays["pooled"].shape[-1]),
+                        "layers": arrays["layer_ids"].tolist(), "hidden_size": int(arrays["pooled"].shape[-1]),
                         "truncated_words": int((~arrays["word_mask"]).sum()) if words else 0}
 
             result = self.store.get_or_run(spec, run)
@@ -251,21 +286,23 @@ class HiddenStateCache:
                 with np.load(Path(result.path) / STATES_FILE) as data:
                     arrays = {k: data[k] for k in data.files}
             states = self._wrap(encoder_id, arrays, int(result.metrics["n_batches"]), spec.run_id, not result.hit)
-        self._memory[spec.run_id] = states
+        if memory:
+            self._memory[spec.run_id] = states
         return states
 
     def _compute(self, encoder_path, encoder_id, segments, *, words, word_pooling, max_length, batch_size,
-                 progress, trust_remote_code, cost):
+                 progress, trust_remote_code, cost, layers):
         from taskdiff.transfer.models import load_tokenizer
 
         start = time.perf_counter()
         tokenizer = load_tokenizer(encoder_path, trust_remote_code)
         model = load_encoder(encoder_path, trust_remote_code)
+        model.to(_device())
         limit = getattr(model.config, "max_position_embeddings", max_length)
         max_length = min(max_length, tokenizer.model_max_length or max_length, limit)
         arrays, n_batches, tokens = compute_states(
             model, tokenizer, segments, words=words, word_pooling=word_pooling, max_length=max_length,
-            batch_size=batch_size, progress=f"hidden states {encoder_id}" if progress else None)
+            batch_size=batch_size, progress=f"hidden states {encoder_id}" if progress else None, layers=layers)
         self.forward_batches += n_batches
         if cost is not None:
             cost.add(len(segments), tokens)
@@ -275,7 +312,8 @@ class HiddenStateCache:
     @staticmethod
     def _wrap(encoder_id, arrays, n_batches, run_id, computed) -> HiddenStates:
         return HiddenStates(encoder=encoder_id, pooled=arrays["pooled"], first=arrays["first"],
-                            n_tokens=arrays["n_tokens"], words=arrays.get("words"),
+                            n_tokens=arrays["n_tokens"], layer_ids=np.asarray(arrays["layer_ids"]),
+                            n_total_layers=int(arrays["n_total_layers"]), words=arrays.get("words"),
                             word_mask=arrays.get("word_mask"), n_batches=n_batches, run_id=run_id,
                             computed=computed)
 

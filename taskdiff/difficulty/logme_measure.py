@@ -96,7 +96,7 @@ class LogME(Measure):
             return
         path, encoder = context.model_path(model), f"base:{model}"
         get = dict(max_length=self.max_length, batch_size=self.batch_size, progress=context.progress,
-                   trust_remote_code=context.trust_remote_code, cost=cost)
+                   trust_remote_code=context.trust_remote_code, cost=cost, layers=[self.layer])
         if task.format == "tagging":
             states = context.hidden.get(path, encoder, [list(r["tokens"]) for r in rows], words=True,
                                         word_pooling=self.word_pooling, **get)

@@ -160,9 +160,11 @@ class DifficultyProfile:
 
 
 def _params(measure) -> dict:
+    """The measure's settings as plain JSON (canonical form when the measure has one)."""
     from taskdiff.provenance import normalize
 
+    params = measure.spec_params() if hasattr(measure, "spec_params") else measure.get_params()
     try:
-        return normalize(measure.get_params())
+        return normalize(params)
     except (TypeError, ValueError):
-        return {k: repr(v) for k, v in measure.get_params().items()}
+        return {k: repr(v) for k, v in params.items()}

@@ -139,6 +139,9 @@ class VInformation(Measure):
         self.null_model = null_model
         self.eps = eps
 
+    def spec_params(self):
+        return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
+
     def _fit(self, task, model, context, cost):
         if self.null_model not in ("train", "prior"):
             raise ConfigError(f"null_model must be 'train' or 'prior', found {self.null_model!r}")

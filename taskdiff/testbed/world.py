@@ -248,6 +248,32 @@ class World:
 
         return ensure_encoder(self, self.home, progress)
 
+    def encoder_dir(self) -> Path:
+        """Where the encoder is (or will be) stored."""
+        from taskdiff.testbed.pretrain import encoder_dir
+
+        return encoder_dir(self.home, self.encoder_key)
+
+    def alignment_report(self, layer: int | None = None) -> dict:
+        """Retrieval accuracy base -> each language of the pretrained and the random-weights encoder.
+
+        Tatoeba-style (base-language queries, cosine nearest neighbour of mean-pooled states of
+        ``layer``) on the retrieval target's sentences; cached in the world directory.
+        """
+        from taskdiff.io import atomic_write_json
+        from taskdiff.testbed.pretrain import chance_accuracy, retrieval_accuracy
+
+        cache = self.path / f"alignment-{self.encoder_key}-{'default' if layer is None else layer}.json"
+        if cache.exists():
+            return json.loads(cache.read_text(encoding="utf-8"))
+        pairs = self.retrieval_pairs()
+        report = {"pretrained": retrieval_accuracy(self.encoder(), pairs, layer),
+                  "random": retrieval_accuracy(self.random_encoder(), pairs, layer),
+                  "chance": chance_accuracy(len(next(iter(pairs.values()))[0])), "layer": layer,
+                  "n": len(next(iter(pairs.values()))[0])}
+        atomic_write_json(cache, report)
+        return report
+
     def random_encoder(self) -> Path:
         """The same architecture and tokenizer with random weights (a control)."""
         from taskdiff.testbed.pretrain import ensure_random_encoder

@@ -252,7 +252,7 @@ def test_probing_encodes_each_encoder_once_whatever_is_fitted(context, monkeypat
     _counting_loader(monkeypatch, calls)
     settings = dict(intermediate_train=FAST_TRAIN, mdl_fractions=[0.1, 0.5, 1.0], batch_size=8)
     m = get_measure("probing")(probes=PROBES, **settings).fit("snli", "tiny", context)
-    suite = load_suite(context.data_dir / DEFAULT_TREEBANK, max_sentences=1000, seed=0, min_examples=20)
+    suite = load_suite(context.data_dir / DEFAULT_TREEBANK, max_sentences=500, seed=0, min_examples=20)
     per_encoder = expected_batches(len(suite.sentences), 8)
     assert len(calls) == 2 * per_encoder  # one pass over the probe sentences per encoder
     assert len(set(calls)) == 2 and m.n_forward_batches_ == {"base": per_encoder, "trained": per_encoder}

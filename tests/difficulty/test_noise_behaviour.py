@@ -31,7 +31,7 @@ TEXTS = {"short": ["the man", "a woman", "the city"],
                   "a woman was at the city and the man is in the world",
                   "the people of the city are with the man in the world"]}
 NOISE = (0.0, 0.3, 0.6)
-N_TRAIN, N_HELD_OUT, SEEDS = 640, 100, (0, 1)
+N_TRAIN, N_HELD_OUT, SEEDS = 400, 100, (0, 1)
 BUDGET = Budget(epochs=3, learning_rate=5e-3, batch_size=16, warmup_ratio=0.0, precision="fp32",
                 group_by_length=False, dynamics_mode="epoch_end", max_train_examples=None, max_held_out=None)
 

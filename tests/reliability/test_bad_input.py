@@ -13,10 +13,7 @@ tagging files, QA windowing over long contexts.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -28,7 +25,8 @@ from .conftest import (CLI_TRAIN, MAX_EXAMPLES, PYTHON, assert_one_line_error, a
 COMMON = "role: target\nlanguages: [en, de, fr]\neval_split: test\n"
 TASKS = {
     "jsonl": ("format: classification\nlabels: [neg, pos]\n"
-              "local: {root: data, reader: jsonl, files: {train: 'train-{lang}.jsonl', test: 'test-{lang}.jsonl'},"
+              "local: {root: data, reader: jsonl,"
+              " files: {train: 'train-{lang}.jsonl', test: 'test-{lang}.jsonl'},"
               " options: {columns: {text: text, label: label}}}\n"),
     "csv": ("format: classification\nlabels: [neg, pos]\n"
             "local: {root: data, reader: csv, files: {train: 'train-{lang}.csv', test: 'test-{lang}.csv'},"
@@ -37,9 +35,11 @@ TASKS = {
             "local: {root: data, reader: tsv, files: {train: 'train-{lang}.tsv', test: 'test-{lang}.tsv'},"
             " options: {header: false, columns: {text_a: 0, text_b: 1, label: 2}}}\n"),
     "conllu": ("format: tagging\nlabels: [DET, NOUN, VERB, PUNCT]\nmetric: pos\n"
-               "local: {root: data, reader: conllu, files: {train: 'train-{lang}.conllu', test: 'test-{lang}.conllu'}}\n"),
+               "local: {root: data, reader: conllu,"
+               " files: {train: 'train-{lang}.conllu', test: 'test-{lang}.conllu'}}\n"),
     "squad": ("format: extractive_qa\nmetric: squad\n"
-              "local: {root: data, reader: squad_json, files: {train: 'train-{lang}.json', test: 'test-{lang}.json'}}\n"),
+              "local: {root: data, reader: squad_json,"
+              " files: {train: 'train-{lang}.json', test: 'test-{lang}.json'}}\n"),
 }
 EXT = {"jsonl": "jsonl", "csv": "csv", "tsv": "tsv", "conllu": "conllu", "squad": "json"}
 
@@ -62,7 +62,8 @@ def good_lines(kind: str, n: int = 6) -> list[str]:
     if kind == "squad":
         qas = [{"id": f"q{i}", "question": f"who is number {i} ?",
                 "answers": [{"text": "Anna", "answer_start": 0}]} for i in range(n)]
-        doc = {"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": "Anna sees the ball .", "qas": qas}]}]}
+        paragraph = {"context": "Anna sees the ball .", "qas": qas}
+        doc = {"version": "1.1", "data": [{"title": "t", "paragraphs": [paragraph]}]}
         return json.dumps(doc, indent=1).split("\n")
     raise ValueError(kind)
 
@@ -104,7 +105,9 @@ def transfer(store: Path, data: Path, task_file: Path | None, target: str, langu
     return run_cli(*args)
 
 
-LATIN1 = ("\n".join(good_lines("jsonl")[:1]) + "\n").encode() + '{"text": "Grüße", "label": "pos"}\n'.encode("latin-1")
+LATIN1 = (good_lines("jsonl")[0] + "\n").encode() + '{"text": "Grüße", "label": "pos"}\n'.encode("latin-1")
+NINE_COLUMNS = "2\tman\tman\tNOUN\tNN\t_\t3\tnsubj\t_"
+ADJ_TOKEN = "3\truns\trun\tADJ\tVBZ\t_\t0\troot\t_\t_"
 BAD_SQUAD_SPAN = "\n".join(good_lines("squad")).replace('"answer_start": 0', '"answer_start": 5', 1) + "\n"
 CASES = {
     # name: (kind, broken files, languages, patterns the one error line must match)
@@ -131,11 +134,11 @@ CASES = {
                            [r"test-de\.tsv:2:", "expected 3 tsv columns", "found 2 columns"]),
     "tsv-label-outside-set": ("tsv", {"train-en.tsv": with_line("tsv", 5, "a\tb\t2")}, "de",
                               [r"train-en\.tsv:5 \(field '2'\)", r"expected one of \['0', '1'\]", "found '2'"]),
-    "conllu-nine-columns": ("conllu", {"test-de.conllu": with_line("conllu", 9, "2\tman\tman\tNOUN\tNN\t_\t3\tnsubj\t_")},
-                            "de", [r"test-de\.conllu:9:", "expected 10 tab-separated CoNLL-U columns", "found 9 columns"]),
-    "conllu-tag-outside-set": ("conllu", {"test-de.conllu": with_line("conllu", 10, "3\truns\trun\tADJ\tVBZ\t_\t0\troot\t_\t_")},
-                               "de", [r"test-de\.conllu:10 \(field 'upos'\)", r"expected one of \['DET', 'NOUN'",
-                                      "found 'ADJ'"]),
+    "conllu-nine-columns": ("conllu", {"test-de.conllu": with_line("conllu", 9, NINE_COLUMNS)}, "de",
+                            [r"test-de\.conllu:9:", "expected 10 tab-separated CoNLL-U columns", "found 9 columns"]),
+    "conllu-tag-outside-set": ("conllu", {"test-de.conllu": with_line("conllu", 10, ADJ_TOKEN)}, "de",
+                               [r"test-de\.conllu:10 \(field 'upos'\)", r"expected one of \['DET', 'NOUN'",
+                                "found 'ADJ'"]),
     "squad-invalid-json": ("squad", {"test-de.json": with_line("squad", 4, '  "data": [,')}, "de",
                            [r"test-de\.json:4:", "expected a SQuAD JSON document", "found invalid JSON"]),
     "squad-answer-not-in-context": ("squad", {"test-de.json": BAD_SQUAD_SPAN}, "de",

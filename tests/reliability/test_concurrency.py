@@ -8,6 +8,7 @@ in :func:`taskdiff.transfer.gains.write_tables`).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import textwrap
 import time
@@ -18,7 +19,7 @@ import pytest
 
 from .conftest import FAST, MAX_EXAMPLES, PYTHON, attempts, child_env
 
-pytestmark = pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs POSIX processes")
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="needs POSIX file locks and processes")
 
 # A worker: imports everything, says it is ready, waits for "go", then runs the study. Every
 # call of the training function appends a line to the marker file, so the trainings that

@@ -93,7 +93,8 @@ def test_run_config_records_versions_config_hash_and_data_fingerprint(finished_s
         record = store.load_config(run_id)
         kind, digest = run_id.split("-")
         kinds.add(kind)
-        assert record["versions"] == library_versions() and {"python", "torch", "transformers"} <= set(record["versions"])
+        assert record["versions"] == library_versions()
+        assert {"python", "torch", "transformers"} <= set(record["versions"])
         assert digest == config_hash(record["config"]) and record["run_id"] == run_id and record["kind"] == kind
         assert re.fullmatch(r"[0-9a-f]{16}", record["config"]["data"])
         if kind in expected_data:

@@ -180,6 +180,11 @@ def test_evaluation_and_retrieval_loads_pass_the_flag(finished_study, monkeypatc
     from taskdiff.transfer.tasks import get_task
 
     calls = []
+    tok_from_pretrained = transformers.AutoTokenizer.from_pretrained
+
+    def record_tokenizer(path, *args, **kwargs):
+        calls.append(("tokenizer", kwargs.get("trust_remote_code")))
+        return tok_from_pretrained(path, *args, **kwargs)
 
     def record(kind):
         def fn(path, *args, **kwargs):
@@ -187,7 +192,8 @@ def test_evaluation_and_retrieval_loads_pass_the_flag(finished_study, monkeypatc
             raise _Stop(kind)
         return fn
 
-    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", record("tokenizer"))
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", record_tokenizer)
+    monkeypatch.setattr(transformers.AutoModelForSequenceClassification, "from_pretrained", record("classifier"))
     monkeypatch.setattr(transformers.AutoModel, "from_pretrained", record("encoder"))
     ws = Workspace(RunStore(finished_study.store), finished_study.data, 12, progress=False, trust_remote_code=flag)
     model = next(finished_study.store.glob("runs/target-*/model"))
@@ -195,7 +201,7 @@ def test_evaluation_and_retrieval_loads_pass_the_flag(finished_study, monkeypatc
         phases._evaluate(ws, get_task("xnli"), str(model), "de")
     with pytest.raises(_Stop):
         retrieval_eval._encoder(str(model), ws.trust_remote_code)
-    assert calls == [("tokenizer", flag), ("encoder", flag)]
+    assert calls == [("tokenizer", flag), ("classifier", flag), ("encoder", flag)]
 
 
 # --------------------------------------------------------------------------- task-file paths

@@ -158,7 +158,7 @@ class Probing(Measure):
     higher_is_harder = None
 
     def __init__(self, treebank: str | Path | None = None, language: str = ENGLISH, probes: list[str] | None = None,
-                 layers: list[int] | None = None, max_sentences: int | None = 1000,
+                 layers: list[int] | None = None, max_sentences: int | None = 500,
                  max_examples: int | None = 2000, min_examples: int = 20, word_pooling: str = "mean",
                  control: bool = True, mdl: bool = True, mdl_fractions: list[float] | None = None,
                  test_fraction: float = 0.25, layer_aggregate: str = "mean", batch_size: int = 32,
@@ -203,6 +203,13 @@ class Probing(Measure):
             return TrainConfig()
         return cfg if isinstance(cfg, TrainConfig) else TrainConfig(**dict(cfg))
 
+    def spec_params(self):
+        params = self.get_params()
+        params["intermediate_train"] = self.train_config().model_dump(mode="json")
+        params["treebank"] = None if self.treebank is None else str(self.treebank)
+        params.pop("blas_threads")  # speed only
+        return params
+
     def cache_key(self, task, context):
         from taskdiff.provenance import data_fingerprint
 
@@ -241,9 +248,9 @@ class Probing(Measure):
         def run(handle):
             from taskdiff.difficulty.maths import DEFAULT_FRACTIONS
 
-            sent = {l: states.pooled[l][sent_rows] for l in layer_idx}
+            sent = {l: states.pooled[states.layer_index(l)][sent_rows] for l in layer_idx}
             token = any(p.level == "token" for p in sub.probes.values())
-            words = {l: states.words[l][word_rows] for l in layer_idx} if token else None
+            words = {l: states.words[states.layer_index(l)][word_rows] for l in layer_idx} if token else None
             from threadpoolctl import threadpool_limits
 
             with threadpool_limits(limits=self.blas_threads):
@@ -277,11 +284,12 @@ class Probing(Measure):
             states = context.hidden.get(enc_path, encoder_id, full.sentences, words=True,
                                         word_pooling=self.word_pooling, max_length=self.max_length,
                                         batch_size=self.batch_size, progress=context.progress,
-                                        trust_remote_code=context.trust_remote_code, cost=cost)
+                                        trust_remote_code=context.trust_remote_code, cost=cost,
+                                        memory=key == "base")  # the base states serve every task
             batches[key] = states.n_batches if states.computed else 0
             if layer_idx is None:
                 layer_idx = (list(range(states.n_layers)) if self.layers is None
-                             else sorted({states.layer_index(int(l)) for l in self.layers}))
+                             else sorted({states.layer_number(int(l)) for l in self.layers}))
             results[key] = self._fits(context, encoder_id, states, sub, sent_rows, word_rows, names, layer_idx)
         self.results_ = results
         self.n_forward_batches_ = batches

@@ -126,7 +126,13 @@ class LocalExecutor(Executor):
         self._dispatch()
 
     def _dispatch(self) -> None:
-        for slot in self.slots:
+        for i, slot in enumerate(self.slots):
+            if slot.node is None and self.queue and not slot.process.is_alive():  # died while idle
+                slot.process.join(timeout=1)
+                slot.conn.close()
+                log.warning("idle worker %s died (exit code %s); starting another", slot.process.pid,
+                            slot.process.exitcode)
+                self.slots[i] = slot = self._spawn(slot.device)
             if slot.node is None and self.queue:
                 node = self.queue.popleft()
                 slot.node, slot.started = node, time.perf_counter()

@@ -1,0 +1,63 @@
+"""Slow integration: profiles of SNLI and UD English POS with the offline e5 encoder on ../shared data.
+
+Budgets are modest (200 training rows, 2 epochs; probes on 150 treebank sentences at three
+layers) so both profiles take a few minutes on 2 CPU cores; the base encoder's probe fits
+and hidden states are computed once and reused by the second task.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from taskdiff.difficulty import FLAT_KEYS, DifficultyProfile, format_profile_table, profile_task
+from taskdiff.transfer.training import TrainConfig
+
+pytestmark = pytest.mark.slow
+
+BUDGET = {"epochs": 2, "learning_rate": 5e-5, "batch_size": 16, "max_train_examples": 200, "max_held_out": 200}
+PARAMS = {
+    "baseline_loss": {"budget": BUDGET},
+    "vinfo": {"budget": BUDGET},
+    "cartography": {"budget": BUDGET},
+    "size": {"targets": ["xnli", "pawsx"]},
+    "logme": {"max_examples": 200},
+    "embedding": {"targets": ["xnli"], "languages": ["en", "de", "sw"], "max_examples": 100},
+    "probing": {"intermediate_train": TrainConfig(epochs=1, learning_rate=5e-5, batch_size=16),
+                "max_sentences": 150, "layers": [0, 6, 12], "max_examples": 1000,
+                "mdl_fractions": [0.05, 0.1, 0.25, 0.5, 1.0]},
+}
+
+
+def test_profiles_of_snli_and_ud_en_pos_on_the_offline_encoder(shared_data, tmp_path):
+    timings = {}
+    profiles = {}
+    for task in ("snli", "ud_en_pos"):
+        start = time.perf_counter()
+        profiles[task] = profile_task(task, "e5-small-offline", data_dir=shared_data, store=tmp_path / "store",
+                                      max_examples=200, seed=1, progress=False, params=PARAMS, skip_errors=False)
+        timings[task] = time.perf_counter() - start
+    print("profile seconds:", {k: round(v, 1) for k, v in timings.items()})
+    for task, profile in profiles.items():
+        print(format_profile_table(profile))
+        flat = profile.to_flat()
+        assert tuple(flat) == FLAT_KEYS and flat["task"] == task
+        probing = flat["probing"]
+        for key in ("syntactic", "semantic", "syntax_semantics_index", "selectivity", "mdl_compression"):
+            assert probing[key] is not None and math.isfinite(probing[key]), (task, key, probing)
+        assert -1 <= probing["syntax_semantics_index"] <= 1
+        details = profile.result("probing")
+        assert {"upos", "deprel", "tense", "subj_number"} <= set(details["per_probe"])
+        assert details["layers"] == [0, 6, 12]
+        upos = details["per_probe"]["upos"]
+        assert upos["base"]["accuracy"] > 0.6  # a real encoder knows parts of speech
+        for key in ("n_examples", "n_tokens", "baseline_loss", "normalized_baseline_loss", "v_information", "logme"):
+            assert flat[key] is not None, (task, key)
+        assert all(v is not None for v in flat["cartography"].values())
+        assert DifficultyProfile.from_json(profile.to_json()) == profile
+    # the base encoder was encoded and probed once, for the first task only
+    assert profiles["ud_en_pos"].result("probing")["forward_batches"]["base"] == 0
+    assert profiles["snli"].to_flat()["label_entropy"] == pytest.approx(math.log2(3), abs=0.05)
+    assert profiles["snli"].result("size")["n_examples"] > 1000  # size counts the whole training set

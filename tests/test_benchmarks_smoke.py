@@ -1,0 +1,82 @@
+"""Every benchmark's ``--smoke`` path runs (tiny model, project-made data) and writes its ratios."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # ``benchmarks`` is a top-level folder, not part of the package
+    sys.path.insert(0, str(REPO))
+
+EXPECTED = {
+    "train_throughput": {"examples_per_s_speedup", "real_tokens_per_s_speedup", "step_examples_per_s_speedup",
+                         "padded_tokens_reduction", "dev_accuracy_difference"},
+    "probe_cache": {"end_to_end_speedup", "encode_speedup", "forward_batches_ratio"},
+    "cartography_overhead": {"wall_overhead", "steps_overhead"},
+    "profile_vs_transfer": {"profile_over_transfer", "marginal_profile_over_transfer"},
+    "hardware_limit": {"bf16_peak_over_fp32_peak"},
+}
+MACHINE = {"cpu_model", "logical_cores", "torch", "transformers", "cpu_bf16_native", "precision_auto"}
+
+
+def _run(name: str, tmp_path: Path, *extra: str) -> dict:
+    import importlib
+
+    out = tmp_path / f"{name}.json"
+    payload = importlib.import_module(f"benchmarks.{name}").main(
+        ["--smoke", "--quiet", "--out", str(out), "--work-dir", str(tmp_path / "work"), *extra])
+    assert out.exists()
+    on_disk = json.loads(out.read_text())
+    assert on_disk["benchmark"] == name and on_disk["smoke"] is True
+    assert on_disk["command"].startswith(f"python -m benchmarks.{name}") and "--smoke" in on_disk["command"]
+    assert MACHINE <= set(on_disk["machine"])
+    assert payload["ratios"] == on_disk["ratios"]
+    return on_disk
+
+
+def _check(result: dict, name: str) -> None:
+    assert result["status"] == "ok", result.get("skip_reason")
+    assert EXPECTED[name] <= set(result["ratios"]), sorted(result["ratios"])
+    for key in EXPECTED[name] - {"dev_accuracy_difference"}:
+        value = result["ratios"][key]
+        assert value is not None and value == value, f"{key} is {value}"
+    for t in result["targets"].values():
+        assert {"ratio", "value", "op", "target", "met"} <= set(t)
+    assert result["table"]
+
+
+@pytest.mark.parametrize("name", ["train_throughput", "probe_cache", "cartography_overhead", "hardware_limit"])
+def test_smoke(name, tmp_path):
+    result = _run(name, tmp_path)
+    _check(result, name)
+    if name == "train_throughput":
+        assert result["ratios"]["padded_tokens_reduction"] > 1  # dynamic padding pads less than max_length
+        assert {"plain", "ours"} <= {m["key"] for m in result["measurements"]}
+    if name == "probe_cache":
+        assert result["ratios"]["forward_batches_ratio"] > 1
+        assert result["agreement"]["missing_cells"] == 0
+    if name == "cartography_overhead":
+        assert result["every_example_recorded"] is True
+    if name == "hardware_limit":
+        assert any(k.endswith("_step_fraction_of_fp32_peak") or "_step_fraction_of_" in k for k in result["ratios"])
+
+
+def test_profile_vs_transfer_smoke(tmp_path):
+    pytest.importorskip("taskdiff.difficulty.api", reason="the difficulty API is not in this checkout yet")
+    result = _run("profile_vs_transfer", tmp_path)
+    _check(result, "profile_vs_transfer")
+    assert result["profile"]["per_measure_seconds"]
+    assert result["transfer"]["seconds"]["intermediate"] > 0
+
+
+def test_run_all_smoke_subset(tmp_path):
+    from benchmarks import run_all
+
+    summary = run_all.main(["--smoke", "--quiet", "--only", "cartography_overhead", "--out-dir", str(tmp_path)])
+    assert summary["benchmarks"]["cartography_overhead"]["status"] == "ok"
+    assert (tmp_path / "cartography_overhead.json").exists() and (tmp_path / "summary.json").exists()
+    assert "wall_overhead" in (tmp_path / "summary.md").read_text()
