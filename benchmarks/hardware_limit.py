@@ -21,8 +21,13 @@ from benchmarks import _common as C
 NAME = "hardware_limit"
 
 
-def matmul_peak(dtype_name: str, sizes: Sequence[int], reps: int, dev: str) -> dict:
-    """Best GFLOP/s over ``reps`` square matmuls per size, and per size."""
+def _t(cpu: bool) -> float:
+    C.sync()
+    return time.process_time() if cpu else time.perf_counter()
+
+
+def matmul_peak(dtype_name: str, sizes: Sequence[int], reps: int, dev: str, cpu: bool = False) -> dict:
+    """Best GFLOP/s over ``reps`` square matmuls per size, and per size (CPU or wall seconds)."""
     import torch
 
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[dtype_name]
@@ -33,11 +38,9 @@ def matmul_peak(dtype_name: str, sizes: Sequence[int], reps: int, dev: str) -> d
         a @ b  # kernel selection
         times = []
         for _ in range(reps):
-            C.sync()
-            t = time.perf_counter()
+            t = _t(cpu)
             a @ b
-            C.sync()
-            times.append(time.perf_counter() - t)
+            times.append(_t(cpu) - t)
         per_size[n] = {"best_gflops": 2 * n**3 / min(times) / 1e9, "median_gflops": 2 * n**3 / C.median(times) / 1e9}
     return {"dtype": dtype_name, "per_size": per_size,
             "peak_gflops": max(v["best_gflops"] for v in per_size.values())}
@@ -82,22 +85,18 @@ def _model(s: C.Setup, labels, freeze: bool):
     return model, opt
 
 
-def _step(model, opt, batch, precision: str) -> tuple[float, float, float]:
+def _step(model, opt, batch, precision: str, cpu: bool = False) -> tuple[float, float, float]:
     from taskdiff.transfer.precision import autocast
 
-    C.sync()
-    t0 = time.perf_counter()
+    t0 = _t(cpu)
     with autocast(precision):
         loss = model(**batch)["loss"]
-    C.sync()
-    t1 = time.perf_counter()
+    t1 = _t(cpu)
     loss.backward()
-    C.sync()
-    t2 = time.perf_counter()
+    t2 = _t(cpu)
     opt.step()
     opt.zero_grad(set_to_none=True)
-    C.sync()
-    return t1 - t0, t2 - t1, time.perf_counter() - t2
+    return t1 - t0, t2 - t1, _t(cpu) - t2
 
 
 def count_flops(model, batch, precision: str) -> int:
@@ -115,7 +114,7 @@ def count_flops(model, batch, precision: str) -> int:
     return int(counter.get_total_flops())
 
 
-def measure_steps(s: C.Setup, labels, batches, precision: str, freeze: bool, reps: int) -> dict:
+def measure_steps(s: C.Setup, labels, batches, precision: str, freeze: bool, reps: int, cpu: bool = False) -> dict:
     model, opt = _model(s, labels, freeze)
     flops = [count_flops(model, b, precision) for b in batches]
     for b in batches:  # warm-up: one step per shape (kernel selection, optimiser state)
@@ -123,7 +122,7 @@ def measure_steps(s: C.Setup, labels, batches, precision: str, freeze: bool, rep
     times: list[list[tuple]] = [[] for _ in batches]
     for _ in range(reps):
         for i, b in enumerate(batches):
-            times[i].append(_step(model, opt, b, precision))
+            times[i].append(_step(model, opt, b, precision, cpu))
     per_batch = []
     for b, f, ts in zip(batches, flops, times):
         total = C.median(sum(t) for t in ts)
@@ -158,16 +157,17 @@ def main(argv: Sequence[str] | None = None) -> dict:
         reps = args.reps or (1 if s.smoke else 3)
         sizes = [256, 512] if s.smoke else [1024, 2048]
         fast = resolve_precision("auto")
-        peaks = {d: matmul_peak(d, sizes, max(reps, 3), s.device) for d in dict.fromkeys(["fp32", fast])}
+        cpu = C.headline_clock(s) == "cpu"
+        peaks = {d: matmul_peak(d, sizes, max(reps, 3), s.device, cpu) for d in dict.fromkeys(["fp32", fast])}
         task, batches = _batches(s, 48 if s.smoke else 512, 8 if s.smoke else args.batch_size,
                                  args.batches or (2 if s.smoke else 4))
         labels = list(task.labels)
-        steps = {fast: measure_steps(s, labels, batches, fast, True, reps)}
+        steps = {fast: measure_steps(s, labels, batches, fast, True, reps, cpu)}
         if fast != "fp32":
-            steps["fp32"] = measure_steps(s, labels, batches, "fp32", True, reps)
+            steps["fp32"] = measure_steps(s, labels, batches, "fp32", True, reps, cpu)
         # peaks again after the steps: the machine may be shared, so take the better of the two
         for d in peaks:
-            again = matmul_peak(d, sizes, max(reps, 3), s.device)
+            again = matmul_peak(d, sizes, max(reps, 3), s.device, cpu)
             peaks[d]["peak_gflops_after"] = again["peak_gflops"]
             peaks[d]["peak_gflops"] = max(peaks[d]["peak_gflops"], again["peak_gflops"])
         ratios = {f"{d}_step_fraction_of_{d}_peak": C.ratio(st["achieved_gflops"], peaks[d]["peak_gflops"])
@@ -185,7 +185,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
                           "fraction of peak": ratios[f"{d}_step_fraction_of_{d}_peak"],
                           "optimizer share": st["optimizer_share"]})
         return C.finish(s, {"ratios": ratios, "targets": {head: C.target(head, ratios[head], ">=", 0.30)},
-                            "peaks": peaks, "steps": steps, "threads": torch.get_num_threads(),
+                            "peaks": peaks, "steps": steps, "torch_threads": torch.get_num_threads(),
+                            "clock": C.headline_clock(s),
                             "notes": ["FLOPs counted by FlopCounterMode (forward+backward matmuls/attention); "
                                       "element-wise work and the optimiser are not counted"]},
                         table, started=started)

@@ -54,7 +54,7 @@ def _suite(path: Path, n_sentences: int, probes):
 
 def main(argv: Sequence[str] | None = None) -> dict:
     p = C.parser(NAME, __doc__.splitlines()[0])
-    p.add_argument("--sentences", type=int, default=None, help="treebank sentences (default 200; smoke 24)")
+    p.add_argument("--sentences", type=int, default=None, help="treebank sentences (default 300, the fewest with all 10 probes; smoke 24)")
     p.add_argument("--max-examples", type=int, default=None, help="per-probe example cap of the fits "
                    "(default 1000; smoke 100)")
     p.add_argument("--control", action="store_true", help="also fit control tasks (selectivity)")
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         from taskdiff.transfer.models import load_tokenizer
         from taskdiff.transfer.store import RunStore
 
-        n_sent = args.sentences or (24 if s.smoke else 200)
+        n_sent = args.sentences or (24 if s.smoke else 300)
         path = s.data_dir / TREEBANK
         if not path.exists():
             return C.skipped(s, f"no treebank at {path}", started)

@@ -55,21 +55,19 @@ class _Clock:
 
         class _CB(TrainerCallback):
             def on_train_begin(self, args, state, control, **kw):
-                C.sync()
-                clock.marks.append(("begin", time.perf_counter()))
+                clock.marks.append(("begin", *C.now()))
 
             def on_step_end(self, args, state, control, **kw):
-                C.sync()
-                clock.marks.append(("step", time.perf_counter()))
+                clock.marks.append(("step", *C.now()))
 
             def on_save(self, args, state, control, **kw):
-                clock.marks.append(("save", time.perf_counter()))
+                clock.marks.append(("save", *C.now()))
 
             def on_evaluate(self, args, state, control, **kw):
-                clock.marks.append(("eval", time.perf_counter()))
+                clock.marks.append(("eval", *C.now()))
 
             def on_log(self, args, state, control, **kw):
-                clock.marks.append(("log", time.perf_counter()))
+                clock.marks.append(("log", *C.now()))
 
         return _CB()
 
@@ -84,20 +82,22 @@ class _Clock:
         if mask is not None:
             self.real_tokens += int(mask.sum())
 
-    def step_seconds(self) -> float:
+    def step_seconds(self, cpu: bool = False) -> float:
         """Sum of the intervals that end in a step (data loading + forward + backward + update)."""
         total, last = 0.0, None
-        for kind, t in self.marks:
+        for kind, wall, proc in self.marks:
+            t = proc if cpu else wall
             if last is not None and kind == "step":
                 total += t - last
             last = t
         return total
 
-    def other_seconds(self) -> float:
+    def other_seconds(self, cpu: bool = False) -> float:
         """Intervals ending in a save / eval / log (checkpoints, logging)."""
         total, last = 0.0, None
-        for kind, t in self.marks:
-            if last is not None and kind != "step" and kind != "begin":
+        for kind, wall, proc in self.marks:
+            t = proc if cpu else wall
+            if last is not None and kind not in ("step", "begin"):
                 total += t - last
             last = t
         return total
@@ -128,24 +128,24 @@ def run_ours(s: C.Setup, train, dev, labels, seed: int, epochs: float, lr: float
     clock = _Clock()
     handle = model.register_forward_pre_hook(clock.hook, with_kwargs=True)
     out_dir = s.work / f"ours-{seed}-{time.monotonic_ns()}"
-    C.sync()
-    start = time.perf_counter()
+    w0, c0 = C.now()
     trainer = train_phase(model, tok, fmt, train, labels, cfg, out_dir, seed, None, "accuracy",
                           max_length=128, progress=False, callbacks=[clock.callback()])
-    C.sync()
-    wall = time.perf_counter() - start
+    w1, c1 = C.now()
+    wall, cpu = w1 - w0, c1 - c0
     handle.remove()
     acc = _dev_accuracy(trainer.model, tok, fmt, dev, labels) if dev else float("nan")
     trained = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     del trainer, model
     _cleanup(out_dir)
-    return _row("ours (train_phase, default TrainConfig)", "ours", seed, wall, clock, acc, trained,
+    return _row("ours (train_phase, default TrainConfig)", "ours", seed, wall, cpu, clock, acc, trained,
                 precision=resolve_precision(cfg.precision), freeze=cfg.freeze_embeddings,
                 dynamic=True, grouped=cfg.group_by_length, torch_threads=torch.get_num_threads())
 
 
 def run_plain(s: C.Setup, train, dev, labels, seed: int, epochs: float, lr: float, batch: int, *,
-              bf16: bool = False, freeze: bool = False, dynamic: bool = False, grouped: bool = False,
+              bf16: bool = False, fp16: bool = False, freeze: bool = False, dynamic: bool = False,
+              grouped: bool = False,
               label: str = "plain Trainer (fp32, all params, pad 128, random)", key: str = "plain") -> dict:
     """A plain ``Trainer`` fine-tuning with default arguments; optionally one speed feature on."""
     import datasets
@@ -163,8 +163,7 @@ def run_plain(s: C.Setup, train, dev, labels, seed: int, epochs: float, lr: floa
     handle = model.register_forward_pre_hook(clock.hook, with_kwargs=True)
     out_dir = s.work / f"{key}-{seed}-{time.monotonic_ns()}"
     index = {l: i for i, l in enumerate(labels)}
-    C.sync()
-    start = time.perf_counter()
+    w0, c0 = C.now()
     # plain pads everything to max_length; with dynamic padding the collator pads each batch
     enc = tok([r["text_a"] for r in train], [r["text_b"] for r in train], truncation=True, max_length=128,
               padding=False if dynamic else "max_length")
@@ -177,7 +176,7 @@ def run_plain(s: C.Setup, train, dev, labels, seed: int, epochs: float, lr: floa
         freeze_word_embeddings(model)
     extra = {"train_sampling_strategy": "group_by_length"} if grouped else {}
     args = TrainingArguments(output_dir=str(out_dir), per_device_train_batch_size=batch, num_train_epochs=epochs,
-                             learning_rate=lr, seed=seed, data_seed=seed, bf16=bf16,
+                             learning_rate=lr, seed=seed, data_seed=seed, bf16=bf16, fp16=fp16,
                              use_cpu=not torch.cuda.is_available(), report_to="none", disable_tqdm=True,
                              save_strategy="no", **extra)
     trainer = Trainer(model=model, args=args, train_dataset=dataset,
@@ -187,14 +186,15 @@ def run_plain(s: C.Setup, train, dev, labels, seed: int, epochs: float, lr: floa
 
     trainer.remove_callback(PrinterCallback)
     trainer.train()
-    C.sync()
-    wall = time.perf_counter() - start
+    w1, c1 = C.now()
+    wall, cpu = w1 - w0, c1 - c0
     handle.remove()
     acc = _dev_accuracy(trainer.model, tok, fmt, dev, labels) if dev else float("nan")
     trained = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     del trainer, model
     _cleanup(out_dir)
-    return _row(label, key, seed, wall, clock, acc, trained, precision="bf16" if bf16 else "fp32",
+    return _row(label, key, seed, wall, cpu, clock, acc, trained,
+                precision="bf16" if bf16 else "fp16" if fp16 else "fp32",
                 freeze=freeze, dynamic=dynamic, grouped=grouped, torch_threads=torch.get_num_threads())
 
 
@@ -204,22 +204,26 @@ def _cleanup(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _row(label, key, seed, wall, clock: _Clock, acc, trained, **kw) -> dict:
-    steps = clock.step_seconds()
+def _row(label, key, seed, wall, cpu, clock: _Clock, acc, trained, **kw) -> dict:
     n = clock.examples
-    return {"config": label, "key": key, "seed": seed, "examples": n, "wall_s": wall, "steps_s": steps,
-            "other_s": clock.other_seconds(), "examples_per_s": C.ratio(n, wall),
-            "step_examples_per_s": C.ratio(n, steps), "real_tokens": clock.real_tokens,
-            "real_tokens_per_s": C.ratio(clock.real_tokens, wall),
+    out = {"config": label, "key": key, "seed": seed, "examples": n}
+    for c, total, steps, other in (("wall", wall, clock.step_seconds(), clock.other_seconds()),
+                                   ("cpu", cpu, clock.step_seconds(True), clock.other_seconds(True))):
+        out.update({f"{c}_s": total, f"steps_{c}_s": steps, f"other_{c}_s": other,
+                    f"examples_per_{c}_s": C.ratio(n, total), f"step_examples_per_{c}_s": C.ratio(n, steps),
+                    f"real_tokens_per_{c}_s": C.ratio(clock.real_tokens, total)})
+    return {**out, "real_tokens": clock.real_tokens,
             "padded_tokens_per_example": C.ratio(clock.padded_tokens, n), "dev_accuracy": acc,
             "trained_params": trained, **kw}
 
 
 def _summary(rows: list[dict], key: str) -> dict:
     mine = [r for r in rows if r["key"] == key]
-    out = {"config": mine[0]["config"], "runs": len(mine)}
-    for field in ("examples_per_s", "step_examples_per_s", "real_tokens_per_s", "padded_tokens_per_example",
-                  "dev_accuracy", "wall_s"):
+    out = {"config": mine[0]["config"], "key": key, "runs": len(mine)}
+    fields = ["padded_tokens_per_example", "dev_accuracy"]
+    for c in ("wall", "cpu"):
+        fields += [f"examples_per_{c}_s", f"step_examples_per_{c}_s", f"real_tokens_per_{c}_s", f"{c}_s"]
+    for field in fields:
         out[field], out[field + "_sd"] = C.mean_sd(r[field] for r in mine)
     out["precision"] = mine[0]["precision"]
     out["trained_params"] = mine[0]["trained_params"]
@@ -269,8 +273,10 @@ def main(argv: Sequence[str] | None = None) -> dict:
                 rows.append(fn(s, train, dev, labels, seed, **kw))
                 _progress(rows[-1], args.quiet)
         if not args.no_ablations:
-            ablations = [dict(bf16=s.device == "cuda" or _bf16(), label="plain + bf16 autocast", key="plain+bf16"),
-                         dict(freeze=True, label="plain + frozen embeddings", key="plain+freeze"),
+            fast = _fast_precision()
+            ablations = ([dict(**{fast: True}, label=f"plain + {fast} autocast", key=f"plain+{fast}")]
+                         if fast != "fp32" else [])
+            ablations += [dict(freeze=True, label="plain + frozen embeddings", key="plain+freeze"),
                          dict(dynamic=True, label="plain + dynamic padding", key="plain+dynamic"),
                          dict(dynamic=True, grouped=True, label="plain + dynamic padding + length grouping",
                               key="plain+dynamic+grouped")]
@@ -284,35 +290,44 @@ def main(argv: Sequence[str] | None = None) -> dict:
         s.close()
 
 
-def _bf16() -> bool:
+def _fast_precision() -> str:
+    """What ``precision="auto"`` picks here (bf16 / fp16 / fp32)."""
     from taskdiff.transfer.precision import resolve_precision
 
-    return resolve_precision("auto") == "bf16"
+    return resolve_precision("auto")
 
 
 def _progress(row: dict, quiet: bool) -> None:
     if not quiet:
-        print(f"  {row['config']} seed {row['seed']}: {row['examples_per_s']:.2f} ex/s "
-              f"(steps {row['step_examples_per_s']:.2f} ex/s), dev acc {row['dev_accuracy']:.1f}", flush=True)
+        print(f"  {row['config']} seed {row['seed']}: {row['examples_per_wall_s']:.2f} ex/s wall, "
+              f"{row['examples_per_cpu_s']:.2f} ex/CPU-s (steps only {row['step_examples_per_wall_s']:.2f} ex/s), "
+              f"dev acc {row['dev_accuracy']:.1f}", flush=True)
+
+
+def _paired(rows: list[dict], field: str) -> list[float]:
+    """Per-seed ratios ours / plain (same seed: same head init and sampler seed)."""
+    ours = sorted((r for r in rows if r["key"] == "ours"), key=lambda r: r["seed"])
+    plain = sorted((r for r in rows if r["key"] == "plain"), key=lambda r: r["seed"])
+    return [C.ratio(o[field], p[field]) for o, p in zip(ours, plain)]
 
 
 def _result(s, rows, seeds, n_train, n_dev, args, lr, batch, train, labels) -> dict:
+    clock = C.headline_clock(s)
     plain, ours = _summary(rows, "plain"), _summary(rows, "ours")
-    # paired per-seed ratios (same seed = same data order for the sampler, same head init)
-    paired = [C.ratio(o["examples_per_s"], p["examples_per_s"])
-              for o, p in zip(sorted((r for r in rows if r["key"] == "ours"), key=lambda r: r["seed"]),
-                              sorted((r for r in rows if r["key"] == "plain"), key=lambda r: r["seed"]))]
-    paired_steps = [C.ratio(o["step_examples_per_s"], p["step_examples_per_s"])
-                    for o, p in zip(sorted((r for r in rows if r["key"] == "ours"), key=lambda r: r["seed"]),
-                                    sorted((r for r in rows if r["key"] == "plain"), key=lambda r: r["seed"]))]
-    speedup = C.mean_sd(paired)[0]
-    ratios = {"examples_per_s_speedup": speedup,
-              "real_tokens_per_s_speedup": C.ratio(ours["real_tokens_per_s"], plain["real_tokens_per_s"]),
-              "step_examples_per_s_speedup": C.mean_sd(paired_steps)[0],
-              "padded_tokens_reduction": C.ratio(plain["padded_tokens_per_example"], ours["padded_tokens_per_example"]),
-              "dev_accuracy_difference": ours["dev_accuracy"] - plain["dev_accuracy"]}
+    ratios = {}
+    for c in ("wall", "cpu"):
+        ratios[f"examples_per_s_speedup_{c}"] = C.mean_sd(_paired(rows, f"examples_per_{c}_s"))[0]
+        ratios[f"step_examples_per_s_speedup_{c}"] = C.mean_sd(_paired(rows, f"step_examples_per_{c}_s"))[0]
+    speedup = ratios[f"examples_per_s_speedup_{clock}"]
+    ratios.update({
+        "examples_per_s_speedup": speedup,
+        # real tokens are the same in both runs, so this equals the examples/s ratio
+        "real_tokens_per_s_speedup": C.ratio(ours[f"real_tokens_per_{clock}_s"], plain[f"real_tokens_per_{clock}_s"]),
+        "step_examples_per_s_speedup": ratios[f"step_examples_per_s_speedup_{clock}"],
+        "padded_tokens_reduction": C.ratio(plain["padded_tokens_per_example"], ours["padded_tokens_per_example"]),
+        "dev_accuracy_difference": ours["dev_accuracy"] - plain["dev_accuracy"]})
     # noise of an accuracy difference: seed spread, and the binomial error of n_dev examples
-    p = max(min(plain["dev_accuracy"] / 100, 0.999), 0.001)
+    p = max(min(plain["dev_accuracy"] / 100, 0.999), 0.001) if plain["dev_accuracy"] == plain["dev_accuracy"] else 0.5
     binom = 100 * math.sqrt(2 * p * (1 - p) / max(n_dev, 1))
     seed_sd = math.sqrt((plain["dev_accuracy_sd"] ** 2 + ours["dev_accuracy_sd"] ** 2) / max(len(seeds), 1))
     noise = max(binom, seed_sd)
@@ -320,18 +335,21 @@ def _result(s, rows, seeds, n_train, n_dev, args, lr, batch, train, labels) -> d
     summaries = [plain, ours] + [_summary(rows, k) for k in dict.fromkeys(r["key"] for r in rows)
                                  if k not in ("plain", "ours")]
     for sm in summaries:
-        sm["speedup_vs_plain"] = C.ratio(sm["examples_per_s"], plain["examples_per_s"])
+        sm["speedup_vs_plain"] = C.ratio(sm[f"examples_per_{clock}_s"], plain[f"examples_per_{clock}_s"])
     table = [{"config": sm["config"], "runs": sm["runs"], "precision": sm["precision"],
               "trained params (M)": sm["trained_params"] / 1e6,
-              "ex/s": sm["examples_per_s"], "ex/s steps only": sm["step_examples_per_s"],
-              "real tok/s": sm["real_tokens_per_s"], "padded tok/ex": sm["padded_tokens_per_example"],
+              f"ex/s ({clock})": sm[f"examples_per_{clock}_s"],
+              f"ex/s steps only ({clock})": sm[f"step_examples_per_{clock}_s"],
+              f"real tok/s ({clock})": sm[f"real_tokens_per_{clock}_s"],
+              "padded tok/ex": sm["padded_tokens_per_example"],
               "speedup": sm["speedup_vs_plain"],
+              "speedup (wall)": C.ratio(sm["examples_per_wall_s"], plain["examples_per_wall_s"]),
               "dev acc": f"{sm['dev_accuracy']:.1f}±{sm['dev_accuracy_sd']:.1f}"} for sm in summaries]
     tokenise = _tokenise_seconds(s, train, labels)
-    ours_rows = [r for r in rows if r["key"] == "ours"]
     return {
         "ratios": ratios,
         "targets": {"examples_per_s_speedup": C.target("examples_per_s_speedup", speedup, ">=", 5.0)},
+        "clock": clock,
         "accuracy": {"plain_mean": plain["dev_accuracy"], "plain_sd": plain["dev_accuracy_sd"],
                      "ours_mean": ours["dev_accuracy"], "ours_sd": ours["dev_accuracy_sd"],
                      "difference": ratios["dev_accuracy_difference"], "noise_1sd": noise,
@@ -342,14 +360,14 @@ def _result(s, rows, seeds, n_train, n_dev, args, lr, batch, train, labels) -> d
                      "max_length": 128, "seeds": seeds},
         "encode_cache_evidence": {
             "tokenise_seconds": tokenise,
-            "share_of_our_training_wall": C.ratio(tokenise, C.mean_sd(r["wall_s"] for r in ours_rows)[0])},
+            "share_of_our_training_wall": C.ratio(tokenise, ours["wall_s"])},
         "summaries": summaries,
         "measurements": rows,
-        "notes": ["dev accuracy of every config comes from the same fp32 inference code (taskdiff predict)",
-                  "ours includes its epoch checkpoint in wall time; plain saves nothing (save_strategy='no')"],
+        "notes": [f"speedups from {clock} seconds (see docs/performance.md, 'clocks'); 'speedup (wall)' alongside",
+                  "dev accuracy of every config comes from the same fp32 inference code (taskdiff predict)",
+                  "ours includes its epoch checkpoint in its time; plain saves nothing (save_strategy='no')"],
         "_table": table,
     }
-
 
 if __name__ == "__main__":
     main()

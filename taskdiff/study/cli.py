@@ -45,6 +45,10 @@ def _setup(task_files: list[Path] | None, verbose: bool) -> None:
     if not verbose:  # data notes repeat per run and are kept in every run's metrics
         for name in ("taskdiff.transfer.data", "taskdiff.transfer.phases"):
             logging.getLogger(name).setLevel(logging.ERROR)
+    else:
+        import os
+
+        os.environ["TASKDIFF_STUDY_VERBOSE"] = "1"  # workers inherit it
     from taskdiff.transfer.tasks import register_task_file
 
     for f in task_files or []:
@@ -59,18 +63,24 @@ def _split(value: Optional[str]) -> list[str] | None:
 def study_cmd(
     config: Path = typer.Argument(..., help="study YAML file"),
     out: Optional[Path] = typer.Option(None, "--out", help="study directory (default: the config's 'out')"),
-    executor: Optional[str] = typer.Option(None, "--executor", help="local, gpu-pool, slurm or ray (default: the config's)"),
+    executor: Optional[str] = typer.Option(
+        None, "--executor", help="local, gpu-pool, slurm or ray (default: the config's)"),
     workers: Optional[int] = typer.Option(None, "--workers", help="local worker processes (0: in this process)"),
     shard: Optional[str] = typer.Option(None, "--shard", help="run only shard i/n of the runs (0 <= i < n), by run id"),
-    phase: Optional[str] = typer.Option(None, "--phase", help="run only these phases: intermediate,target,evaluation,profile"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="print the plan and its cost estimate; read no data, run nothing"),
+    phase: Optional[str] = typer.Option(
+        None, "--phase", help="run only these phases: intermediate,target,evaluation,profile"),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="print the plan and its cost estimate; read no data, run nothing"),
     list_runs: bool = typer.Option(False, "--list", help="with --dry-run: list every run"),
-    no_measure: bool = typer.Option(False, "--no-measure", help="with --dry-run: no timing on this machine (GPU hours only)"),
+    no_measure: bool = typer.Option(
+        False, "--no-measure", help="with --dry-run: no timing on this machine (GPU hours only)"),
     remeasure: bool = typer.Option(False, "--remeasure", help="with --dry-run: time this machine again"),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="data root (wins over the config's data_dir)"),
-    store: Optional[Path] = typer.Option(None, "--store", help="run store (default: config 'store', $TASKDIFF_HOME, ~/.cache/taskdiff)"),
+    store: Optional[Path] = typer.Option(
+        None, "--store", help="run store (default: config 'store', $TASKDIFF_HOME, ~/.cache/taskdiff)"),
     wait_external: Optional[float] = typer.Option(
-        None, "--wait-external", help="seconds to wait for runs of other shards/phases (default: as long as it takes)"),
+        None, "--wait-external",
+        help="seconds to wait for needed runs of other shards/phases (default: forever with --shard, else 0)"),
     detach: bool = typer.Option(False, "--detach", help="slurm with dependencies: afterok - submit everything and exit"),
     task_file: Optional[list[Path]] = typer.Option(None, "--task-file", help="extra task YAML file(s)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress lines"),
@@ -99,6 +109,9 @@ def study_cmd(
     result = run_study(study, executor=executor, workers=workers, shard=shard_t, phases=_split(phase),
                        progress=not quiet, wait_external=wait_external, detach=detach)
     s = result.schedule
+    if result.detached:
+        typer.echo(f"submitted {len(s.submitted)} run(s) ({result.executor}); follow them with `taskdiff status`, "
+                   "then run this command again to write the tables")
     typer.echo(f"{len(s.ran)} run, {len(s.hits)} found done by a worker, {len(s.done_before)} already done, "
                f"{len(s.failed)} failed, {len(s.blocked)} blocked ({result.executor}"
                f"{f', shard {shard}' if shard else ''})")

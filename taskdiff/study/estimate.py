@@ -301,6 +301,12 @@ def _hours(x) -> str:
     return f"{x:.2f} h" if x >= 0.01 else f"{x * 3600:.1f} s"
 
 
+def _gpu(x) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:,.1f}" if x >= 0.1 or x == 0 else f"{x:.2g}"
+
+
 def format_plan(study, plan, est: Estimate | None, *, list_nodes: bool = False) -> str:
     """The dry-run text: the grid, counts per phase, the estimate, and (optionally) every node."""
     cfg = study.config
@@ -331,19 +337,19 @@ def format_plan(study, plan, est: Estimate | None, *, list_nodes: bool = False) 
         gpu = p.get("gpu_hours")
         tokens = (_num(p.get("tokens")) if kind != "profile" else "n/a") if p else ""
         lines.append(f"  {kind:<13}{counts[kind]:>7}{tokens:>12}"
-                     f"{_hours(p.get('cpu_hours')) if p else '':>22}{(f'{gpu:,.1f}' if gpu is not None else 'n/a') if p else '':>20}")
+                     f"{_hours(p.get('cpu_hours')) if p else '':>22}{_gpu(gpu) if p else '':>20}")
     if est:
         tot = est.total
         cpu_total = None if any(p.get("cpu_hours") is None and k != "profile" for k, p in est.phases.items()) else \
             sum(p.get("cpu_hours") or 0 for p in est.phases.values())
         lines.append(f"  {'total':<13}{sum(counts.values()):>7}{_num(tot['tokens']):>12}{_hours(cpu_total):>22}"
-                     f"{tot['gpu_hours']:>20,.1f}")
+                     f"{_gpu(tot['gpu_hours']):>20}")
         lines.append("")
         lines.append("  per task (tokens include epochs; examples per run, capped by max_examples):")
         for row in sorted(est.tasks, key=lambda r: (KINDS.index(r["phase"]), -r["tokens"])):
             lines.append(f"    {row['phase']:<13}{row['task']:<16}{row['runs']:>5} runs x {_num(row['examples']):>6} ex"
                          f"  {_num(row['tokens']):>8} tokens  CPU {_hours(row['cpu_hours']):>14}"
-                         f"  GPU {row['gpu_hours']:,.1f} h")
+                         f"  GPU {_gpu(row['gpu_hours'])} h")
         lines.append("")
         for m, t in est.throughput.items():
             if t.get("source") == "config":

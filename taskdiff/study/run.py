@@ -74,6 +74,9 @@ def _context(payload: dict):
     key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     if key not in _CONTEXT:
         quiet_libraries()
+        if not os.environ.get("TASKDIFF_STUDY_VERBOSE"):  # data notes are kept in every run's metrics
+            for name in ("taskdiff.transfer.data", "taskdiff.transfer.phases"):
+                logging.getLogger(name).setLevel(logging.ERROR)
         study = Study.from_payload(payload)
         _CONTEXT.clear()  # one study per worker process at a time; drop cached rows of another
         _CONTEXT[key] = (study, study.workspace(progress=False))
@@ -197,8 +200,8 @@ def verified_states(store, run_ids: Iterable[str], threads: int = 8) -> dict[str
 
 
 def schedule(graph, selected, executor, store, *, retries: int = 1, poll_s: float = 2.0,
-             wait_external: float | None = None, on_event: Callable[[str, object, object], None] | None = None
-             ) -> ScheduleResult:
+             wait_external: float | None = None, on_event: Callable[[str, object, object], None] | None = None,
+             states: dict[str, str] | None = None) -> ScheduleResult:
     """Run the ``selected`` nodes of ``graph`` on a started ``executor``.
 
     A node is submitted once every run it needs is done (verified in the store), or, for
@@ -207,12 +210,15 @@ def schedule(graph, selected, executor, store, *, retries: int = 1, poll_s: floa
     polled in the store every ``poll_s`` seconds, for at most ``wait_external`` seconds
     (None: as long as it takes; 0: not at all). A node whose worker died is resubmitted
     up to ``retries`` times; a node that failed blocks its dependents, the rest goes on.
+    ``states`` are the verified states of the selected nodes and their dependencies, if
+    already known (:func:`verified_states`).
     """
     event = on_event or (lambda *a: None)
     res = ScheduleResult()
     sel = {n.run_id: n for n in selected}
     needed = set(sel) | {d for n in selected for d in n.deps}
-    states = verified_states(store, needed)
+    if states is None or not needed <= set(states):
+        states = verified_states(store, needed)
     done = {rid for rid, s in states.items() if s == "done"}
     res.done_before = [rid for rid in sel if rid in done]
     todo = [rid for rid in sel if rid not in done]
@@ -302,6 +308,7 @@ class StudyResult:
     incomplete: dict[str, int] = field(default_factory=dict)
     executor: str = ""
     manifest: Path | None = None
+    detached: bool = False
 
     @property
     def ok(self) -> bool:
@@ -422,19 +429,27 @@ def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[
     opts = study.config.executor
     if progress:
         print(f"study {study.config.name}: {len(graph)} runs ({', '.join(f'{v} {k}' for k, v in graph.counts().items())})"
-              f"; running {len(selected)} on {ex.describe()}", file=sys.stderr, flush=True)
-    pending = [n for n in selected if not marker_done(ws.store, n.run_id)]
+              f"; {len(selected)} selected, on {ex.describe()}", file=sys.stderr, flush=True)
+    needed = {n.run_id for n in selected} | {d for n in selected for d in n.deps}
+    states = verified_states(ws.store, needed)
+    pending = [n for n in selected if states[n.run_id] != "done"]
+    if progress:
+        print(f"  {len(selected) - len(pending)} of them are done; {len(pending)} to run", file=sys.stderr, flush=True)
     from taskdiff.transfer.models import resolve_model
 
     for model in sorted({n.model for n in pending}):  # fail early on a bad name; build tiny / e5 once, here
         resolve_model(model, ws.store.root)
-    ex.start(study.to_payload())
-    try:
-        sched = schedule(graph, selected, ex, ws.store, retries=opts.retries, poll_s=opts.poll_s,
-                         wait_external=wait_external, on_event=on_event or (_printer(len(selected)) if progress else None))
-        ex.close()
-    except BaseException:
-        ex.close(cancel=True)
-        raise
+    if pending:
+        ex.start(study.to_payload())
+        try:
+            sched = schedule(graph, selected, ex, ws.store, retries=opts.retries, poll_s=opts.poll_s,
+                             wait_external=wait_external, states=states,
+                             on_event=on_event or (_printer(len(pending)) if progress else None))
+            ex.close()
+        except BaseException:
+            ex.close(cancel=True)
+            raise
+    else:  # nothing to run: no worker, job or cluster is started
+        sched = ScheduleResult(done_before=[n.run_id for n in selected])
     tables, incomplete = (collect(study, graph, ws.store) if study.out is not None and not ex.detached else ({}, {}))
-    return StudyResult(graph.counts(), sched, tables, incomplete, ex.describe(), manifest)
+    return StudyResult(graph.counts(), sched, tables, incomplete, ex.describe(), manifest, bool(ex.detached))

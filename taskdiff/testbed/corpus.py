@@ -44,11 +44,15 @@ def question_of(clause: G.Clause, target: str, rng) -> G.Clause:
     return replace(clause, subj=wh) if target == "s" else replace(clause, obj=wh)
 
 
-def corpus_lines(lexicons: dict[str, Lexicon], cfg: CorpusConfig, seed: int) -> list[str]:
-    """The pretraining lines of every language (shuffled together, deterministic for ``seed``)."""
+def corpus_lines(lexicons: dict[str, Lexicon], cfg: CorpusConfig, seed: int,
+                 sampler: G.SamplerConfig | None = None) -> list[str]:
+    """The pretraining lines of every language (shuffled together, deterministic for ``seed``).
+
+    ``sampler`` carries the world's preferences (default: uniform choices).
+    """
     codes = sorted(lexicons)
     lines: list[str] = []
-    sampler = G.SamplerConfig()
+    sampler = sampler or G.SamplerConfig()
     for code in codes:
         rng = G.rng_for(seed, "corpus", code)
         others = [lexicons[c] for c in codes if c != code]

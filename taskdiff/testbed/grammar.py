@@ -131,9 +131,48 @@ class Sentence:
 
 
 # ----------------------------------------------------------------------------- sampling
+SUBJECTS = ANIMATE + NAMES
+OBJECTS = ALL_NOUNS + NAMES
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Selectional preferences: the world's lexical semantics, shared by every language.
+
+    Each subject (an animate noun or a name) prefers some verbs, each verb some objects,
+    each noun some adjectives: Dirichlet draws with a small ``concentration`` make the
+    preferences peaked. Without them the nouns of a category would be exchangeable (the same
+    contexts), and no amount of text could tell the encoder which word of another language
+    translates ``goat`` rather than ``lion``; with them every word has a distributional
+    signature, the same in every language, which is what cross-lingual alignment builds on.
+    """
+
+    intransitive: dict   # subject -> probabilities over INTRANSITIVE
+    transitive: dict     # subject -> probabilities over TRANSITIVE
+    objects: dict        # transitive verb -> probabilities over OBJECTS
+    adjectives: dict     # noun -> probabilities over ADJECTIVES
+
+    def draw(self, rng: np.random.Generator, table: str, key: str, options):
+        p = getattr(self, table)[key]
+        return options[int(rng.choice(len(options), p=p))]
+
+
+def make_preferences(seed: int, concentration: float = 0.3) -> Preferences:
+    """Preferences of a world (``concentration`` = inf gives uniform choices)."""
+    rng = rng_for(seed, "preferences")
+
+    def table(keys, n):
+        if not np.isfinite(concentration):
+            return {k: np.full(n, 1.0 / n) for k in keys}
+        return {k: rng.dirichlet(np.full(n, concentration)) for k in keys}
+
+    return Preferences(intransitive=table(SUBJECTS, len(INTRANSITIVE)), transitive=table(SUBJECTS, len(TRANSITIVE)),
+                       objects=table(TRANSITIVE, len(OBJECTS)), adjectives=table(ALL_NOUNS, len(ADJECTIVES)))
+
+
 @dataclass(frozen=True)
 class SamplerConfig:
-    """Probabilities of the random meaning generator."""
+    """Probabilities of the random meaning generator (and the world's preferences)."""
 
     p_transitive: float = 0.6
     p_name: float = 0.25
@@ -143,42 +182,51 @@ class SamplerConfig:
     max_depth: int = 3
     p_past: float = 0.4
     p_coordination: float = 0.1
+    prefs: Preferences | None = None
+
+
+def _pick(rng, cfg: SamplerConfig, table: str, key: str, options):
+    if cfg.prefs is None or key not in getattr(cfg.prefs, table):
+        return choice(rng, options)
+    return cfg.prefs.draw(rng, table, key, options)
 
 
 def sample_np(rng: np.random.Generator, cfg: SamplerConfig, *, animate: bool, depth_left: int,
-              allow_quantifier: bool = True) -> NP:
-    """A random NP; animate NPs can head relative clauses (their verb needs an animate subject)."""
-    if rng.random() < cfg.p_name and animate:
-        return NP(head=choice(rng, NAMES), det="name")
-    head = choice(rng, ANIMATE if animate else ALL_NOUNS)
+              allow_quantifier: bool = True, head: str | None = None) -> NP:
+    """A random NP (with ``head`` given: that noun or name); animate NPs can head relative clauses."""
+    if head in NAMES or (head is None and animate and rng.random() < cfg.p_name):
+        return NP(head=head or choice(rng, NAMES), det="name")
+    head = head or choice(rng, ANIMATE if animate else ALL_NOUNS)
     dets = DETERMINERS if allow_quantifier else ("the", "a", "num")
     det = choice(rng, dets)
     plural = det in ("all", "num") or (det in ("the", "some", "no") and rng.random() < 0.4)
     number = choice(rng, NUMBERS) if det == "num" else None
     adjs: tuple[str, ...] = ()
     if rng.random() < cfg.p_adj:
-        adjs = (choice(rng, ADJECTIVES),)
+        adjs = (_pick(rng, cfg, "adjectives", head, ADJECTIVES),)
         if rng.random() < cfg.p_second_adj:
-            second = choice(rng, ADJECTIVES)
+            second = _pick(rng, cfg, "adjectives", head, ADJECTIVES)
             if second != adjs[0]:
                 adjs = adjs + (second,)
     rel = None
-    if animate and depth_left > 0 and rng.random() < cfg.p_rel:
-        rel = sample_clause(rng, cfg, depth_left=depth_left - 1, relative=True)
+    if head in ANIMATE and depth_left > 0 and rng.random() < cfg.p_rel:
+        rel = sample_clause(rng, cfg, depth_left=depth_left - 1, relative=True, subject=head)
     return NP(head=head, det=det, plural=plural, number=number, adjs=adjs, rel=rel)
 
 
 def sample_clause(rng: np.random.Generator, cfg: SamplerConfig, *, depth_left: int | None = None,
-                  relative: bool = False, tense: str | None = None) -> Clause:
-    """A random clause; a relative clause has no subject (the gap)."""
+                  relative: bool = False, tense: str | None = None, subject: str | None = None) -> Clause:
+    """A random clause; a relative clause has no subject (the gap; ``subject`` is its head noun)."""
     depth_left = cfg.max_depth if depth_left is None else depth_left
     tense = tense or ("past" if rng.random() < cfg.p_past else "pres")
-    subj = None if relative else sample_np(rng, cfg, animate=True, depth_left=depth_left)
+    subj = None if relative else sample_np(rng, cfg, animate=True, depth_left=depth_left, head=subject)
+    who = subject if relative else subj.head
     if rng.random() < cfg.p_transitive:
-        verb = choice(rng, TRANSITIVE)
-        obj = sample_np(rng, cfg, animate=rng.random() < 0.6, depth_left=depth_left)
+        verb = _pick(rng, cfg, "transitive", who, TRANSITIVE)
+        obj_head = _pick(rng, cfg, "objects", verb, OBJECTS)
+        obj = sample_np(rng, cfg, animate=obj_head in SUBJECTS, depth_left=depth_left, head=obj_head)
         return Clause(verb, subj, obj, tense)
-    return Clause(choice(rng, tuple(INTRANSITIVE)), subj, None, tense)
+    return Clause(_pick(rng, cfg, "intransitive", who, tuple(INTRANSITIVE)), subj, None, tense)
 
 
 def sample_sentence(rng: np.random.Generator, cfg: SamplerConfig = SamplerConfig()) -> Sentence:
@@ -191,26 +239,26 @@ def sample_sentence(rng: np.random.Generator, cfg: SamplerConfig = SamplerConfig
 
 def clause_with_depth(rng: np.random.Generator, depth: int, cfg: SamplerConfig = SamplerConfig()) -> Clause:
     """A clause whose deepest relative-clause nesting is exactly ``depth``."""
-    def nested(d: int) -> NP:
-        base = sample_np(rng, replace(cfg, p_rel=0.0), animate=True, depth_left=0)
+    flat = replace(cfg, p_rel=0.0)
+
+    def nested(d: int, head: str | None = None) -> NP:
+        base = sample_np(rng, flat, animate=True, depth_left=0, head=head)
         if base.is_name:
-            base = NP(head=choice(rng, ANIMATE), det="the")
+            base = sample_np(rng, flat, animate=True, depth_left=0, head=choice(rng, ANIMATE))
         if d == 0:
             return base
-        verb = choice(rng, TRANSITIVE) if rng.random() < 0.6 else choice(rng, tuple(INTRANSITIVE))
-        obj = nested(d - 1) if verb in TRANSITIVE else None
-        rel = Clause(verb, None, obj, "past" if rng.random() < cfg.p_past else "pres")
-        if obj is None and d - 1 > 0:  # an intransitive relative cannot nest further
-            rel = Clause(choice(rng, TRANSITIVE), None, nested(d - 1), rel.tense)
-        return replace(base, rel=rel)
+        verb = _pick(rng, cfg, "transitive", base.head, TRANSITIVE)
+        inner = [h for h in ANIMATE]
+        obj_head = _pick(rng, cfg, "objects", verb, OBJECTS)
+        obj = nested(d - 1, obj_head if obj_head in inner else choice(rng, inner))
+        return replace(base, rel=Clause(verb, None, obj, "past" if rng.random() < cfg.p_past else "pres"))
 
-    flat = replace(cfg, p_rel=0.0)
     clause = sample_clause(rng, flat)
     if depth == 0:
         return clause
     if clause.obj is not None and rng.random() < 0.5:
-        return replace(clause, obj=nested(depth))
-    return replace(clause, subj=nested(depth))
+        return replace(clause, obj=nested(depth, clause.obj.head if clause.obj.head in ANIMATE else None))
+    return replace(clause, subj=nested(depth, clause.subj.head if clause.subj.head in ANIMATE else None))
 
 
 # ----------------------------------------------------------------------------- semantics

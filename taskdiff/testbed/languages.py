@@ -102,13 +102,19 @@ class Lexicon:
         return self.spec.code
 
     def words(self) -> set[str]:
-        """Every uninflected form (stems, function words)."""
-        return set(self.stems.values()) | {w for f in self.function.values() for w in f.split()}
+        """Every word-initial vocabulary piece: stems, function words, the placeholder, and
+        (base language) the inflected forms."""
+        out = set(self.stems.values()) | {w for f in self.function.values() for w in f.split()} | {self.placeholder}
+        if self.spec.english_forms:
+            out |= {self.noun(self.stems[c], True, None) for c in G.ALL_NOUNS}
+            out |= {self.verb(v, self.stems[v], t, p) for v in list(G.INTRANSITIVE) + list(G.TRANSITIVE)
+                    for t in G.TENSES for p in (False, True)}
+        return out
 
     # ------------------------------------------------------------------ inflection
     def noun(self, stem: str, plural: bool, case: str | None) -> str:
         """A noun form: plural and (with case marking) the accusative suffix."""
-        if self.spec.english_forms and stem in self.english_stems:
+        if self.spec.english_forms:
             form = _en_plural(stem) if plural else stem
         else:
             form = stem + (self.affixes["pl"] if plural else "")
@@ -125,7 +131,7 @@ class Lexicon:
 
     def verb(self, concept: str, stem: str, tense: str, plural: bool) -> str:
         """A verb form: tense, and subject number when the language has agreement."""
-        if self.spec.english_forms and stem in self.english_stems:
+        if self.spec.english_forms:  # English rules (irregular pasts for English stems only)
             if tense == "past":
                 return _EN_PAST.get(concept, _en_past(stem)) if stem == concept else _en_past(stem)
             return _en_third(stem) if (self.spec.agreement and not plural) else stem
@@ -189,8 +195,12 @@ def _fresh(rng, consonants: str, vowels: str, n_syllables: int, used: set[str], 
         n = n_syllables + attempt // 50
         word = "".join(_syllable(rng, consonants, vowels, closed if closed is not None and i == n - 1
                                  else bool(rng.random() < 0.3)) for i in range(n))
-        if word not in used and word not in G.NAMES and not word.isdigit():
-            return word
+        if word in used or word in G.NAMES or word.isdigit():
+            continue
+        # prefix-free word-initial pieces: WordPiece's longest match then always finds the stem
+        if any(w.startswith(word) or word.startswith(w) for w in used):
+            continue
+        return word
     raise RuntimeError("could not find a fresh word form")  # pragma: no cover
 
 
@@ -200,7 +210,7 @@ def make_lexicons(specs, seed: int) -> dict[str, Lexicon]:
     taken: set[str] = set()
     for spec in specs:
         lex = make_lexicon(spec, seed, taken)
-        taken |= lex.words() | {lex.noun(s, True, None) for s in lex.stems.values()}
+        taken |= {w.lower() for w in lex.words()}
         out[spec.code] = lex
     return out
 

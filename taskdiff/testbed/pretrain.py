@@ -1,7 +1,8 @@
 """The testbed encoder: a WordPiece tokenizer and a small BERT pretrained from scratch by MLM.
 
-:func:`ensure_encoder` builds (once) ``<home>/models/testbed-<hash>``: the tokenizer trained
-offline with ``tokenizers`` on the world's corpus, and a :class:`~transformers.BertForMaskedLM`
+:func:`ensure_encoder` builds (once) ``<home>/models/testbed-<hash>``: a morpheme-level
+WordPiece tokenizer built offline (``tokenizers`` backend, vocabulary from the lexicons:
+:func:`tokenizer_vocab`), and a :class:`~transformers.BertForMaskedLM`
 trained on it by masked-language modelling; the hash covers everything that determines the
 weights (languages, lexicon seed, corpus, architecture, optimisation, code version), so a
 changed world gets a new encoder and an unchanged one is reused. The folder is an ordinary
@@ -39,7 +40,6 @@ class EncoderConfig(BaseModel):
     """Architecture and pretraining budget of the testbed encoder."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    vocab_size: int = Field(3000, ge=100)
     hidden_size: int = Field(128, ge=16)
     num_layers: int = Field(4, ge=1)
     num_heads: int = Field(4, ge=1)
@@ -56,25 +56,52 @@ class EncoderConfig(BaseModel):
 
 
 # ----------------------------------------------------------------------------- tokenizer
-def train_tokenizer(lines: list[str], vocab_size: int, out_dir: Path):
-    """Train a cased WordPiece vocabulary on ``lines`` and save a ``BertTokenizerFast`` in ``out_dir``."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+def tokenizer_vocab(lexicons) -> list[str]:
+    """A morpheme-level WordPiece vocabulary of the world's languages.
+
+    Word-initial pieces: every stem, function word and anchor of every language, and the
+    base language's inflected forms (its irregular ones cannot be split); continuation
+    pieces (``##x``): every language's suffixes; then single characters (``x`` and ``##x``)
+    so that no word is ever unknown. WordPiece's longest-match-first segmentation then
+    splits an inflected form of a generated language into stem + suffixes, so a stem is
+    the same token whatever its inflection: a borrowed stem in a code-switched sentence is
+    the token of its own language, which is what lets code-switching align languages.
+    """
+    import string
+
+    from taskdiff.testbed import grammar as G
+
+    words: list[str] = []
+    suffixes: list[str] = []
+    for lex in lexicons.values():
+        words += list(lex.stems.values()) + [w for f in lex.function.values() for w in f.split()] + [lex.placeholder]
+        words += [lex.name(n, None) for n in G.NAMES] + [lex.number(d) for d in G.NUMBERS]
+        if lex.spec.english_forms:
+            for c in G.ALL_NOUNS:
+                words.append(lex.noun(lex.stems[c], True, None))
+            for v in list(G.INTRANSITIVE) + list(G.TRANSITIVE):
+                words += [lex.verb(v, lex.stems[v], t, p) for t in G.TENSES for p in (False, True)]
+            suffixes += ["s", "es", "d", "ed", "ies", "ied"]
+        suffixes += [a for a in lex.affixes.values() if a]
+    chars = list(string.ascii_letters + string.digits + ".?,")
+    vocab = list(SPECIAL_TOKENS)
+    seen = set(vocab)
+    for tok in words + ["##" + s for s in suffixes] + chars + ["##" + c for c in chars]:
+        if tok not in seen:
+            seen.add(tok)
+            vocab.append(tok)
+    return vocab
+
+
+def build_tokenizer(lexicons, out_dir: Path):
+    """Build the testbed's WordPiece tokenizer (no training: :func:`tokenizer_vocab`) into ``out_dir``."""
     from transformers import BertTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False,
-                                                lowercase=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS,
-                                        show_progress=False)
-    tok.train_from_iterator(lines, trainer)
-    vocab = sorted(tok.get_vocab().items(), key=lambda kv: kv[1])
+    vocab = tokenizer_vocab(lexicons)
     out_dir.mkdir(parents=True, exist_ok=True)
-    vocab_file = out_dir / "vocab.txt"
-    vocab_file.write_text("".join(f"{t}\n" for t, _ in vocab), encoding="utf-8")
     # transformers 5 builds the tokenizer from ``vocab`` (a ``vocab_file`` argument is ignored)
-    fast = BertTokenizerFast(vocab=dict(vocab), do_lower_case=False, tokenize_chinese_chars=False,
-                             strip_accents=False)
+    fast = BertTokenizerFast(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=False,
+                             tokenize_chinese_chars=False, strip_accents=False)
     fast.model_max_length = 512
     fast.save_pretrained(out_dir)
     return fast
@@ -167,7 +194,7 @@ def pretrain_mlm(lines: list[str], tokenizer, cfg: EncoderConfig, progress: bool
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
-            losses.append(float(loss))
+            losses.append(loss.detach().item())
             if step % 50 == 0 or step == cfg.steps - 1:
                 bar.set_postfix_str(f"loss {np.mean(losses[-50:]):.2f}")
             bar.update(1)
@@ -194,7 +221,7 @@ def ensure_encoder(world, home=None, progress: bool = False) -> Path:
         return out
     with atomic_dir(out) as tmp:
         lines = world.corpus()
-        tokenizer = train_tokenizer(lines, world.config.encoder.vocab_size, tmp)
+        tokenizer = build_tokenizer(world.lexicons, tmp)
         model, info = pretrain_mlm(lines, tokenizer, world.config.encoder, progress)
         model.save_pretrained(tmp)
         atomic_write_json(tmp / "testbed.json", {"world": world.config.model_dump(mode="json"),

@@ -120,11 +120,11 @@ def _alter_verb(verb: str, rng) -> str:
                           and not G.verb_leq(verb, v)])
 
 
-def entail_item(rng) -> tuple[G.Clause, G.Clause, str, str]:
+def entail_item(rng, base: G.SamplerConfig) -> tuple[G.Clause, G.Clause, str, str]:
     """(premise, hypothesis, label, what changed: "q", "r", "v" or "rv")."""
     tense = "past" if rng.random() < 0.3 else "pres"
     subj = _np_for_entail(rng)
-    premise = G.Clause(G.choice(rng, tuple(G.INTRANSITIVE)), subj, None, tense)
+    premise = G.Clause(G._pick(rng, base, "intransitive", subj.head, tuple(G.INTRANSITIVE)), subj, None, tense)
     u = rng.random()
     if u < 0.4:
         q2 = G.choice(rng, [q for q in ("every", "all", "some", "no") if (subj.det, q) in G.QUANTIFIER_RELATIONS])
@@ -139,9 +139,9 @@ def entail_item(rng) -> tuple[G.Clause, G.Clause, str, str]:
     return premise, hyp, G.monotone_relation(premise, hyp), changed
 
 
-def para_item(rng) -> tuple[G.Sentence, G.Sentence, str, str]:
+def para_item(rng, base: G.SamplerConfig) -> tuple[G.Sentence, G.Sentence, str, str]:
     """(sentence 1, sentence 2, "1"/"0", decisive NP path) with high word overlap either way."""
-    cfg = G.SamplerConfig(p_rel=0.0, p_name=0.3)
+    cfg = replace(base, p_rel=0.0, p_name=0.3, p_coordination=0.0)
     positive = rng.random() < 0.5
     if positive:
         u = rng.random()
@@ -150,7 +150,7 @@ def para_item(rng) -> tuple[G.Sentence, G.Sentence, str, str]:
             if subj.is_name:
                 subj = G.NP(head=G.choice(rng, G.ANIMATE))
             q1, q2 = G.choice(rng, (("every", "all"), ("all", "every"), ("a", "some"), ("some", "a")))
-            c = G.sample_clause(rng, cfg)
+            c = G.sample_clause(rng, cfg, subject=subj.head)
             c1 = replace(c, subj=G.relabel_quantifier(subj, q1))
             c2 = replace(c, subj=replace(G.relabel_quantifier(subj, q2), plural=q2 == "all"))
             return G.Sentence((c1,)), G.Sentence((c2,)), "1", "s#d"
@@ -168,9 +168,9 @@ def para_item(rng) -> tuple[G.Sentence, G.Sentence, str, str]:
     return G.Sentence((c,)), G.Sentence((replace(c, verb=verb),)), "0", "v#v"
 
 
-def qa_item(rng, n_clauses: int | None = None) -> tuple[list[G.Clause], int, str]:
+def qa_item(rng, base: G.SamplerConfig, n_clauses: int | None = None) -> tuple[list[G.Clause], int, str]:
     """A passage (clauses with distinct verbs), the questioned clause and argument ("s"/"o")."""
-    cfg = G.SamplerConfig(p_rel=0.0, p_transitive=1.0, p_name=0.5)
+    cfg = replace(base, p_rel=0.0, p_transitive=1.0, p_name=0.5)
     n = n_clauses or int(rng.integers(3, 5))
     verbs = rng.permutation(len(G.TRANSITIVE))[:n]
     clauses = []
@@ -187,15 +187,16 @@ class Item(dict):
     """A generated example before realisation: meanings, label, decisive path."""
 
 
-def make_items(spec: TaskSpec, seed: int, split: str, n: int) -> list[Item]:
-    """The items (meanings + exact labels) of one split of a task."""
+def make_items(spec: TaskSpec, seed: int, split: str, n: int, sampler: G.SamplerConfig | None = None) -> list[Item]:
+    """The items (meanings + exact labels) of one split of a task (``sampler``: the world's)."""
     rng = G.rng_for(seed, "items", spec.item_seed, split)
+    base = sampler or G.SamplerConfig()
     items: list[Item] = []
     if spec.kind == "entail":  # balanced labels: rejection sampling
         per = {l: 0 for l in G.NLI_LABELS}
         quota = {l: (n + i) // 3 for i, l in enumerate(G.NLI_LABELS)}
         while len(items) < n:
-            p, h, label, changed = entail_item(rng)
+            p, h, label, changed = entail_item(rng, base)
             if per[label] < quota[label]:
                 per[label] += 1
                 key = {"q": "s#d", "r": "s#h", "v": "v#v", "rv": "v#v"}[changed]
@@ -204,21 +205,21 @@ def make_items(spec: TaskSpec, seed: int, split: str, n: int) -> list[Item]:
         return [items[i] for i in order]
     for _ in range(n):
         if spec.kind == "pos":
-            items.append(Item(a=G.sample_sentence(rng), decisive="random"))
+            items.append(Item(a=G.sample_sentence(rng, base), decisive="random"))
         elif spec.kind == "agree":
-            c = G.sample_clause(rng, G.SamplerConfig(p_past=0.0, p_coordination=0.0), tense="pres")
+            c = G.sample_clause(rng, replace(base, p_past=0.0, p_coordination=0.0), tense="pres")
             items.append(Item(a=c, label="bad" if rng.random() < 0.5 else "good", decisive="s#h"))
         elif spec.kind == "depth":
             d = int(rng.integers(0, 4))
-            items.append(Item(a=G.clause_with_depth(rng, d), label=str(d), decisive="that"))
+            items.append(Item(a=G.clause_with_depth(rng, d, base), label=str(d), decisive="that"))
         elif spec.kind == "para":
-            a, b, label, key = para_item(rng)
+            a, b, label, key = para_item(rng, base)
             items.append(Item(a=a, b=b, label=label, decisive=key))
         elif spec.kind in ("qa", "mc"):
-            clauses, k, arg = qa_item(rng)
+            clauses, k, arg = qa_item(rng, base)
             items.append(Item(passage=clauses, k=k, arg=arg, decisive="qv"))
         elif spec.kind == "retrieval":
-            items.append(Item(a=G.sample_sentence(rng)))
+            items.append(Item(a=G.sample_sentence(rng, base)))
     return items
 
 
@@ -409,7 +410,8 @@ def file_patterns(spec: TaskSpec) -> dict[str, str]:
     return {s: FILES[spec.kind][1].replace("{split}", _SPLIT_FILE[s]) for s in SPLITS}
 
 
-def generate_task(spec: TaskSpec, lexicons: dict[str, Lexicon], base: str, seed: int, folder: Path) -> dict:
+def generate_task(spec: TaskSpec, lexicons: dict[str, Lexicon], base: str, seed: int, folder: Path,
+                  sampler: G.SamplerConfig | None = None) -> dict:
     """Generate and write every split (and, for targets, every language) of a task.
 
     Returns a summary: sizes, label counts, noise actually applied.
@@ -419,7 +421,7 @@ def generate_task(spec: TaskSpec, lexicons: dict[str, Lexicon], base: str, seed:
     sizes = {"train": spec.size, "validation": spec.n_validation, "test": spec.n_test}
     summary: dict = {"name": spec.name, "kind": spec.kind, "format": fmt, "splits": {}}
     if spec.kind == "retrieval":
-        items = make_items(spec, seed, "test", spec.n_test)
+        items = make_items(spec, seed, "test", spec.n_test, sampler)
         base_text = [realize_item(spec, it, lexicons[base], False, None)["text"] for it in items]
         for lang in langs:
             if lang == base:
@@ -431,7 +433,7 @@ def generate_task(spec: TaskSpec, lexicons: dict[str, Lexicon], base: str, seed:
         summary["splits"]["test"] = {"n": len(items)}
         return summary
     for split in SPLITS:
-        items = make_items(spec, seed, split, sizes[split])
+        items = make_items(spec, seed, split, sizes[split], sampler)
         for lang in langs:
             if split != "test" and lang != base:
                 continue  # zero-shot: training and selection data only in the base language

@@ -70,6 +70,8 @@ class WorldConfig(BaseModel):
     intermediates: tuple[TaskSpec, ...] = DEFAULT_INTERMEDIATES
     targets: tuple[TaskSpec, ...] = DEFAULT_TARGETS
     n_treebank: int = Field(400, ge=10, description="sentences per language of the probing treebanks")
+    concentration: float = Field(0.3, gt=0, description="Dirichlet concentration of the selectional "
+                                 "preferences (small: peaked, words distinguishable by their contexts)")
 
     @model_validator(mode="after")
     def _check(self) -> "WorldConfig":
@@ -97,7 +99,7 @@ class WorldConfig(BaseModel):
         targets = tuple(t.model_copy(update={"size": 60, "n_validation": 20, "n_test": 30}) for t in DEFAULT_TARGETS)
         values = dict(corpus=CorpusConfig(sentences_per_language=600),
                       encoder=EncoderConfig(hidden_size=64, num_layers=2, num_heads=2, intermediate_size=128,
-                                            steps=60, batch_size=32, vocab_size=1500),
+                                            steps=60, batch_size=32),
                       intermediates=small_tasks, targets=targets, n_treebank=40)
         values.update(overrides)
         return cls(**values)
@@ -112,7 +114,7 @@ class WorldConfig(BaseModel):
         """Hash of what determines the encoder (not the tasks)."""
         from taskdiff.testbed.pretrain import ENCODER_VERSION
 
-        part = self.model_dump(mode="json", include={"seed", "languages", "corpus", "encoder"})
+        part = self.model_dump(mode="json", include={"seed", "languages", "corpus", "encoder", "concentration"})
         return config_hash({"encoder": part, "version": ENCODER_VERSION, "world": WORLD_VERSION})[:16]
 
 
@@ -150,6 +152,11 @@ class World:
         ordered = sorted(self.config.languages, key=lambda l: l.code != self.base)
         return make_lexicons(ordered, self.config.seed)
 
+    @cached_property
+    def sampler(self) -> G.SamplerConfig:
+        """The meaning generator with the world's selectional preferences."""
+        return G.SamplerConfig(prefs=G.make_preferences(self.config.seed, self.config.concentration))
+
     @property
     def tasks(self) -> list[TaskSpec]:
         return list(self.config.intermediates) + list(self.config.targets)
@@ -173,7 +180,7 @@ class World:
     # ------------------------------------------------------------------ building
     def corpus(self) -> list[str]:
         """The pretraining corpus (regenerated deterministically; not stored)."""
-        return corpus_lines(self.lexicons, self.config.corpus, self.config.seed)
+        return corpus_lines(self.lexicons, self.config.corpus, self.config.seed, self.sampler)
 
     def is_built(self) -> bool:
         return (self.path / "world.json").exists()
@@ -195,7 +202,8 @@ class World:
         summaries = []
         for spec in self.tasks:
             folder = Path("data") / ("intermediate" if spec.role == "intermediate" else "target") / spec.name
-            summaries.append(generate_task(spec, self.lexicons, self.base, self.config.seed, root / folder))
+            summaries.append(generate_task(spec, self.lexicons, self.base, self.config.seed, root / folder,
+                                           self.sampler))
             cfg = task_config(spec, self.codes, self.base, folder.as_posix())
             (root / f"{spec.name}.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True),
                                                     encoding="utf-8")
@@ -213,7 +221,9 @@ class World:
 
         folder.mkdir(parents=True, exist_ok=True)
         rng = G.rng_for(self.config.seed, "treebank")
-        cfg = G.SamplerConfig(p_coordination=0.3)
+        from dataclasses import replace
+
+        cfg = replace(self.sampler, p_coordination=0.3)
         meanings = [G.sample_sentence(rng, cfg) for _ in range(self.config.n_treebank)]
         for code, lex in self.lexicons.items():
             rows = []

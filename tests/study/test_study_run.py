@@ -191,3 +191,38 @@ def test_missing_optional_executor_packages(tmp_path, fixture_data, monkeypatch,
     ex = make_executor(name, st)
     with pytest.raises(ConfigError, match=f"pip install '{words.replace('[', '.').replace(']', '.')}'"):
         ex.start(st.to_payload())
+
+
+def test_profiles_land_in_the_study_directory_and_the_report_reads_it(tmp_path, reference, fixture_data):
+    """With measures, one profile run per intermediate; `taskdiff report --study DIR` works on DIR."""
+    import shutil
+    import warnings
+
+    from taskdiff.study.config import load_study
+    from taskdiff.study.run import run_study
+
+    _, store0, _, _ = reference
+    store = tmp_path / "store"
+    shutil.copytree(store0, store)
+    config = write_config(tmp_path, fixture_data, measures=["size"])
+    result = run_study(load_study(config, out=tmp_path / "out", store=store), workers=0, progress=False)
+    assert result.ok and result.counts["profile"] == 1 and len(result.schedule.ran) == 1
+    profile = json.loads((tmp_path / "out" / "profiles" / "snli.json").read_text())
+    assert profile["task"] == "snli"
+    assert [r for r in (store / "runs").iterdir() if r.name.startswith("study_profile-")]
+
+    from taskdiff.analysis.api import report
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        html, md = report(tmp_path / "out", tmp_path / "report")
+    assert html.exists() and md.exists()
+
+
+def test_failed_job_message_is_the_exception_line():
+    from taskdiff.study.executors.slurm import _last_trace_line
+
+    msg = ("Job (task=0) failed during processing with trace:\n----------------------\nTraceback (most recent call "
+           "last):\n  File \"x\", line 1\ntaskdiff.study.run.StudyError: data changed\n\n----------------------\n"
+           "You can check full logs with 'job.stderr(0)'\n  - /a\n  - /b")
+    assert _last_trace_line(msg) == "taskdiff.study.run.StudyError: data changed"

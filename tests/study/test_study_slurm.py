@@ -33,9 +33,10 @@ def fake_sbatch(tmp_path, monkeypatch) -> Path:
     bin_dir, record = tmp_path / "bin", tmp_path / "record"
     bin_dir.mkdir()
     record.mkdir()
-    script = bin_dir / "sbatch"
-    script.write_text(FAKE_SBATCH)
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    for name, text in (("sbatch", FAKE_SBATCH), ("srun", "#!/bin/sh\nexit 0\n")):  # submitit looks for srun
+        script = bin_dir / name
+        script.write_text(text)
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("RECORD", str(record))
     return record
@@ -49,15 +50,15 @@ def test_job_arrays_per_phase_chained_with_afterok(tmp_path, fake_sbatch):
     ex = SlurmExecutor(opts, tmp_path / "slurm", study_name="demo", detach=True)
     ex.start({"config": {}})
     assert ex.chains and ex.detached and "afterok" in ex.describe()
-    inters = [_node("intermediate", i) for i in range(2)]
+    inters = [_node("intermediate", i) for i in range(4)]
     ex.submit(inters)
     refs = {n.run_id: ex.job_ref(n.run_id) for n in inters}
-    assert sorted(refs.values()) == ["1001_0", "1001_1"]
+    assert sorted(refs.values()) == ["1001_0", "1001_1", "1001_2", "1001_3"]
     targets = [_node("target", i, [inters[i].run_id]) for i in range(2)]
     ex.submit(targets, after=refs)
     first = (fake_sbatch / "sbatch-1001.sh").read_text()
     second = (fake_sbatch / "sbatch-1002.sh").read_text()
-    assert "#SBATCH --array=0-1%3" in first and "#SBATCH --partition=gpu" in first
+    assert "#SBATCH --array=0-3%3" in first and "#SBATCH --partition=gpu" in first
     assert "#SBATCH --time=600" in first and "#SBATCH --signal=USR2@" in first  # submitit's checkpoint/requeue
     assert "dependency" not in first and "taskdiff-demo-intermediate" in first
     assert "#SBATCH --dependency=afterok:1001_0:1001_1" in second and "#SBATCH --kill-on-invalid-dep=yes" in second

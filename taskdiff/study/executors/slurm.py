@@ -70,6 +70,14 @@ class NodeJob:
     checkpoint = __submitit_checkpoint__
 
 
+def _last_trace_line(text: str) -> str:
+    """The exception line of a submitit ``FailedJobError`` message (its trace is between dashed lines)."""
+    parts = text.split("----------------------")
+    trace = parts[1] if len(parts) >= 3 else text
+    lines = [line.strip() for line in trace.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else text.strip()[:300]
+
+
 class SlurmExecutor(Executor):
     """Runs nodes as submitit jobs (see the module docstring)."""
 
@@ -177,8 +185,8 @@ class SlurmExecutor(Executor):
         try:
             result = job.result()
         except FailedJobError as exc:  # the node raised: a real failure
-            first = str(exc).strip().splitlines()
-            return Outcome(rid, False, error=f"{where}: {first[-1] if first else exc}", where=where)
+            return Outcome(rid, False, error=f"{where}: {_last_trace_line(str(exc))} (log: {job.paths.stderr})",
+                           where=where)
         except UncompletedJobError as exc:  # killed, cancelled, timed out past its requeues
             return Outcome(rid, False, error=f"{where}: {format_exception(exc, 300)}", worker_died=True, where=where)
         except Exception as exc:  # noqa: BLE001
