@@ -176,6 +176,12 @@ class TaskCorrelation:
     def fit(self, table: StudyTable) -> CorrelationResults:
         """Compute every correlation, p-value, interval and correction."""
         features = list(self.features or table.usable_features())
+        if not features:
+            from taskdiff.analysis.design import InsufficientDataError
+
+            raise InsufficientDataError(
+                f"no feature is known for at least 3 intermediate tasks and varies across them "
+                f"(found {table.n_tasks} intermediate tasks): no correlation can be computed")
         X = table.task_features(features)
         targets = list(table.targets) + ([POOLED] if self.pooled else [])
         rows = []

@@ -117,9 +117,6 @@ def test_correlation_on_two_intermediate_tasks_prints_no_number():
     assert "n = 2 intermediate tasks" in summary and not result.any_significant
 
 
-@pytest.mark.xfail(raises=KeyError, strict=False,
-                   reason="known gap (taskdiff.analysis): correlate() with default features on < 3 tasks "
-                          "fails with KeyError 'method' instead of a message")
 def test_correlation_with_default_features_on_two_tasks_gives_a_message():
     from taskdiff.analysis.correlation import correlate
     from taskdiff.errors import TaskdiffError

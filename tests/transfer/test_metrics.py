@@ -26,10 +26,17 @@ approx = pytest.approx
 
 def test_registry_names_and_primary_keys():
     assert PRIMARY == {"accuracy": "accuracy", "seqeval_f1": "f1", "pos": "f1", "squad": "f1",
-                       "mlqa": "f1", "bucc": "f1", "tatoeba": "accuracy"}
+                       "mlqa": "f1", "bucc": "f1", "tatoeba": "accuracy", "tag_accuracy": "accuracy"}
     assert set(METRICS) == set(PRIMARY)
     assert get_metric("squad") is squad and squad.primary == "f1"
     assert primary_key("tatoeba") == "accuracy"
+
+
+def test_tag_accuracy_known_answer():
+    # 3 tokens, 2 right (N/N, S; N != NP) -> 200/3
+    from taskdiff.transfer.metrics import get_metric
+
+    assert get_metric("tag_accuracy")([["N/N", "N"], ["S"]], [["N/N", "NP"], ["S"]])["accuracy"] == pytest.approx(200 / 3)
 
 
 def test_registry_typo_suggests():
