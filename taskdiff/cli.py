@@ -7,7 +7,6 @@ the file, field, what was expected and what was found, and exit with status 2.
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from pathlib import Path
@@ -15,67 +14,15 @@ from typing import Optional
 
 import typer
 
-from taskdiff.errors import TaskdiffError
+from taskdiff.cli_common import friendly, int_list, quiet_libraries, setup, split_list  # noqa: F401
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Which English intermediate task helps zero-shot cross-lingual transfer?")
 
 
-def _split(value: Optional[str]) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
-
-
-def _ints(value: str, option: str) -> list[int]:
-    items = _split(value) or []
-    bad = [v for v in items if not v.lstrip("-").isdigit()]
-    if bad:
-        from taskdiff.errors import ConfigError
-
-        raise ConfigError(f"{option}: expected integers separated by commas, found {bad[0]!r}")
-    return [int(v) for v in items]
-
-
-def friendly(fn):
-    """Print TaskdiffErrors as one line and exit 2; interruptions exit 130 (work is kept)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except TaskdiffError as exc:
-            typer.secho(f"taskdiff: error: {exc}", err=True, fg="red")
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            typer.secho("taskdiff: interrupted; finished runs are kept and a rerun resumes", err=True)
-            raise typer.Exit(130) from None
-
-    return wrapper
-
-
-def _setup(task_files: list[Path] | None, verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    quiet_libraries(verbose)
-    from taskdiff.transfer.tasks import register_task_file
-
-    for f in task_files or []:
-        register_task_file(f)
-
-
-def quiet_libraries(verbose: bool = False) -> None:
-    """Silence transformers' and datasets' own progress bars and notices (ours remain)."""
-    if verbose:
-        return
-    import os
-
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass
+_split = split_list
+_setup = setup
+_ints = int_list
 
 
 TaskFile = typer.Option(None, "--task-file", help="extra task YAML file(s)")
@@ -239,6 +186,11 @@ def demo_cmd(
     from taskdiff.demo import run_demo
 
     run_demo(out, store, progress=not quiet)
+
+
+from taskdiff.study.cli import register as _register_study  # noqa: E402  (adds `study` and `status`)
+
+_register_study(app)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -17,31 +17,16 @@ from typing import Optional
 
 import typer
 
-from taskdiff.errors import TaskdiffError
+from taskdiff.cli_common import friendly, setup, split_list
 
 __all__ = ["register", "status_cmd", "study_cmd"]
 
 
-def _friendly(fn):
-    """TaskdiffErrors print one line and exit 2; an interruption exits 130 (finished runs are kept)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except TaskdiffError as exc:
-            typer.secho(f"taskdiff: error: {exc}", err=True, fg="red")
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            typer.secho("taskdiff: interrupted; finished runs are kept and a rerun resumes", err=True)
-            raise typer.Exit(130) from None
-
-    return wrapper
+_friendly = friendly
 
 
 def _setup(task_files: list[Path] | None, verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    setup(None, verbose)
     if not verbose:  # data notes repeat per run and are kept in every run's metrics
         for name in ("taskdiff.transfer.data", "taskdiff.transfer.phases"):
             logging.getLogger(name).setLevel(logging.ERROR)
@@ -55,8 +40,7 @@ def _setup(task_files: list[Path] | None, verbose: bool) -> None:
         register_task_file(f)
 
 
-def _split(value: Optional[str]) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+_split = split_list
 
 
 @_friendly

@@ -105,7 +105,7 @@ class Lexicon:
         """Every word-initial vocabulary piece: stems, function words, the placeholder, and
         (base language) the inflected forms."""
         out = set(self.stems.values()) | {w for f in self.function.values() for w in f.split()} | {self.placeholder}
-        if self.spec.english_forms:
+        if self.spec.english_forms:  # inflected forms too: other languages' stems must not be their prefixes
             out |= {self.noun(self.stems[c], True, None) for c in G.ALL_NOUNS}
             out |= {self.verb(v, self.stems[v], t, p) for v in list(G.INTRANSITIVE) + list(G.TRANSITIVE)
                     for t in G.TENSES for p in (False, True)}

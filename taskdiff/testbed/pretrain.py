@@ -60,8 +60,8 @@ def tokenizer_vocab(lexicons) -> list[str]:
     """A morpheme-level WordPiece vocabulary of the world's languages.
 
     Word-initial pieces: every stem, function word and anchor of every language, and the
-    base language's inflected forms (its irregular ones cannot be split); continuation
-    pieces (``##x``): every language's suffixes; then single characters (``x`` and ``##x``)
+    base language's forms that are not stem + suffix (``saw``, ``carries``); continuation
+    pieces (``##x``): every language's suffixes (the base language's ``s``, ``es``, ``d``, ``ed``); then single characters (``x`` and ``##x``)
     so that no word is ever unknown. WordPiece's longest-match-first segmentation then
     splits an inflected form of a generated language into stem + suffixes, so a stem is
     the same token whatever its inflection: a borrowed stem in a code-switched sentence is
@@ -76,12 +76,11 @@ def tokenizer_vocab(lexicons) -> list[str]:
     for lex in lexicons.values():
         words += list(lex.stems.values()) + [w for f in lex.function.values() for w in f.split()] + [lex.placeholder]
         words += [lex.name(n, None) for n in G.NAMES] + [lex.number(d) for d in G.NUMBERS]
-        if lex.spec.english_forms:
-            for c in G.ALL_NOUNS:
-                words.append(lex.noun(lex.stems[c], True, None))
+        if lex.spec.english_forms:  # forms that stem + suffix pieces cannot spell: irregular pasts, -y verbs
             for v in list(G.INTRANSITIVE) + list(G.TRANSITIVE):
-                words += [lex.verb(v, lex.stems[v], t, p) for t in G.TENSES for p in (False, True)]
-            suffixes += ["s", "es", "d", "ed", "ies", "ied"]
+                words += [f for f in (lex.verb(v, lex.stems[v], t, p) for t in G.TENSES for p in (False, True))
+                          if not f.startswith(lex.stems[v])]
+            suffixes += ["s", "es", "d", "ed"]
         suffixes += [a for a in lex.affixes.values() if a]
     chars = list(string.ascii_letters + string.digits + ".?,")
     vocab = list(SPECIAL_TOKENS)

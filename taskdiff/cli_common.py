@@ -1,0 +1,76 @@
+"""Pieces shared by the CLI modules: one-line errors, option parsing, logging set-up.
+
+Imports only typer and :mod:`taskdiff.errors` at module level, so that every CLI module can
+use it without import cycles.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from taskdiff.errors import TaskdiffError
+
+
+def split_list(value: Optional[str]) -> list[str] | None:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; None or empty -> None."""
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def int_list(value: str, option: str) -> list[int]:
+    """Comma-separated integers; a one-line ConfigError names the option otherwise."""
+    items = split_list(value) or []
+    bad = [v for v in items if not v.lstrip("-").isdigit()]
+    if bad:
+        from taskdiff.errors import ConfigError
+
+        raise ConfigError(f"{option}: expected integers separated by commas, found {bad[0]!r}")
+    return [int(v) for v in items]
+
+
+def friendly(fn):
+    """Print TaskdiffErrors as one line and exit 2; interruptions exit 130 (work is kept)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TaskdiffError as exc:
+            typer.secho(f"taskdiff: error: {exc}", err=True, fg="red")
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.secho("taskdiff: interrupted; finished runs are kept and a rerun resumes", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def setup(task_files: list[Path] | None, verbose: bool) -> None:
+    """Logging, quiet libraries, and the user's extra task files."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    quiet_libraries(verbose)
+    from taskdiff.transfer.tasks import register_task_file
+
+    for f in task_files or []:
+        register_task_file(f)
+
+
+def quiet_libraries(verbose: bool = False) -> None:
+    """Silence transformers' and datasets' own progress bars and notices (ours remain)."""
+    if verbose:
+        return
+    import os
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
