@@ -219,11 +219,24 @@ class HiddenStateCache:
     def __init__(self, store=None):
         self.store = store
         self._memory: dict[str, HiddenStates] = {}
+        self._loaded: tuple | None = None  # (path, tokenizer, model) of the last encoder used
         self.forward_batches = 0  # forward calls made by this cache (all encoders)
 
     def clear_memory(self) -> None:
-        """Drop the in-memory copies (the store keeps its runs)."""
+        """Drop the in-memory copies and the loaded encoder (the store keeps its runs)."""
         self._memory.clear()
+        self._loaded = None
+
+    def _encoder(self, path: str, trust_remote_code: bool):
+        """Tokenizer and model at ``path``; the last one is kept, so consecutive passes load it once."""
+        from taskdiff.transfer.models import load_tokenizer
+
+        if self._loaded is None or self._loaded[0] != path:
+            self._loaded = None  # free the previous encoder first
+            model = load_encoder(path, trust_remote_code)
+            model.to(_device())
+            self._loaded = (path, load_tokenizer(path, trust_remote_code), model)
+        return self._loaded[1], self._loaded[2]
 
     def spec(self, encoder_id: str, segments: list, *, words: bool, word_pooling: str, max_length: int,
              layers=None):
@@ -292,12 +305,8 @@ class HiddenStateCache:
 
     def _compute(self, encoder_path, encoder_id, segments, *, words, word_pooling, max_length, batch_size,
                  progress, trust_remote_code, cost, layers):
-        from taskdiff.transfer.models import load_tokenizer
-
         start = time.perf_counter()
-        tokenizer = load_tokenizer(encoder_path, trust_remote_code)
-        model = load_encoder(encoder_path, trust_remote_code)
-        model.to(_device())
+        tokenizer, model = self._encoder(str(encoder_path), trust_remote_code)
         limit = getattr(model.config, "max_position_embeddings", max_length)
         max_length = min(max_length, tokenizer.model_max_length or max_length, limit)
         arrays, n_batches, tokens = compute_states(

@@ -32,6 +32,8 @@ class CorpusConfig(BaseModel):
     switch_words: float = Field(0.5, ge=0, le=1, description="in such a sentence, fraction of content words borrowed")
     p_passage: float = Field(0.1, ge=0, le=1)
     p_question: float = Field(0.1, ge=0, le=1)
+    parallel: float = Field(0.0, ge=0, le=1, description="fraction of lines that are a sentence followed by "
+                            "its translation into another language (XLM's translation language modelling)")
 
 
 def question_of(clause: G.Clause, target: str, rng) -> G.Clause:
@@ -67,7 +69,12 @@ def corpus_lines(lexicons: dict[str, Lexicon], cfg: CorpusConfig, seed: int,
                         borrowed[concept] = G.choice(rs, others) if rs.random() < cfg.switch_words else None
                     return borrowed[concept]
             u = rng.random()
-            if u < cfg.p_passage:
+            if others and rng.random() < cfg.parallel:
+                meaning = G.sample_sentence(rng, sampler)
+                other = G.choice(rng, others)
+                pair = [realize(meaning, lexicons[code]).text, realize(meaning, other).text]
+                text = " ".join(pair if rng.random() < 0.5 else pair[::-1])
+            elif u < cfg.p_passage:
                 n = int(rng.integers(2, 5))
                 text = " ".join(realize(G.Sentence((G.sample_clause(rng, replace(sampler, p_rel=0.05)),)),
                                         lexicons[code], switch=switch).text for _ in range(n))

@@ -250,6 +250,7 @@ def test_probing_encodes_each_encoder_once_whatever_is_fitted(context, monkeypat
 
     calls: list = []
     _counting_loader(monkeypatch, calls)
+    context.hidden.clear_memory()  # an encoder loaded by an earlier test would escape the count
     settings = dict(intermediate_train=FAST_TRAIN, mdl_fractions=[0.1, 0.5, 1.0], batch_size=8)
     m = get_measure("probing")(probes=PROBES, **settings).fit("snli", "tiny", context)
     suite = load_suite(context.data_dir / DEFAULT_TREEBANK, max_sentences=500, seed=0, min_examples=20)
