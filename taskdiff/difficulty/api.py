@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from taskdiff.difficulty.base import MeasureContext, jsonable, task_ref
+from taskdiff.difficulty.base import Measure, MeasureContext, jsonable, task_ref
 from taskdiff.difficulty.profile import DifficultyProfile, _params
 from taskdiff.difficulty.registry import make_measure
 
@@ -34,10 +34,14 @@ def _measure_list(measures, params: dict | None) -> list:
     if isinstance(measures, str):
         measures = [m.strip() for m in measures.split(",") if m.strip()]
     params = dict(params or {})
+    shared = dict(params.pop("*", {}) or {})
     out = []
     for m in measures:
         name = m if isinstance(m, str) else getattr(m, "name", "")
-        out.append(make_measure(m, **params.pop(name, {})))
+        measure = make_measure(m)
+        settings = {} if isinstance(m, Measure) else {k: v for k, v in shared.items() if k in measure.get_params()}
+        settings.update(params.pop(name, {}))
+        out.append(measure.set_params(**settings) if settings else measure)
     if params:
         from taskdiff.errors import ConfigError
 
@@ -84,7 +88,10 @@ def profile_task(task_name: str | None, model: str, measures: Iterable | str | N
     task_file : path, optional
         A task YAML to register first.
     params : dict, optional
-        Settings per measure, e.g. ``{"baseline_loss": {"budget": {"epochs": 2}}}``.
+        Settings per measure, e.g. ``{"baseline_loss": {"budget": {"epochs": 2}}}``; the key
+        ``"*"`` gives settings to every measure that has them, e.g.
+        ``{"*": {"budget": {...}}}`` for the one budget that ``baseline_loss``, ``vinfo`` and
+        ``cartography`` then share (a measure's own entry wins).
     skip_errors : bool, optional
         Record a measure's data / configuration error (a :class:`~taskdiff.errors.TaskdiffError`,
         e.g. no treebank for probing) in ``provenance["errors"]`` and go on, instead of

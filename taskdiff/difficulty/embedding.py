@@ -74,30 +74,41 @@ class TaskEmbedding(Measure):
         pooled = states.pooled[states.layer_index(self.layer)]
         return dataset_embedding(pooled[:, None, :], states.n_tokens[:, None].astype(np.float64))
 
-    def _fit(self, task, model, context, cost):
+    def _target_rows(self, context, notes: list):
+        """``(target, language, rows)`` of every target language with evaluation data."""
         from taskdiff.errors import TaskdiffError
         from taskdiff.transfer.data import available_splits, load_role
         from taskdiff.transfer.tasks import get_task
 
+        explicit = self.targets is not None
+        for name in (self.targets if explicit else DEFAULT_TARGETS):
+            target = get_task(name)
+            for lang in [l for l in (self.languages or target.languages) if l in target.languages]:
+                if not explicit and not available_splits(target, context.data_dir, lang):
+                    continue
+                try:
+                    rows = load_role(target, "evaluation", lang, context.data_dir, self.max_examples).rows
+                except TaskdiffError as exc:
+                    notes.append(f"{name}/{lang}: {type(exc).__name__}: {str(exc)[:120]}")
+                    continue
+                yield target, lang, rows
+
+    def cache_key(self, task, context):
+        from taskdiff.provenance import data_fingerprint
+
+        key = {"train": data_fingerprint(cap_rows(context.rows(task, "train", ENGLISH).rows, self.max_examples))}
+        key["targets"] = {f"{t.name}/{lang}": data_fingerprint(rows) for t, lang, rows in self._target_rows(context, [])}
+        return key
+
+    def _fit(self, task, model, context, cost):
         rows = cap_rows(context.rows(task, "train", ENGLISH).rows, self.max_examples)
         self.embedding_ = self._embed(context, model, task.format, rows, cost)
         self.target_embeddings_ = {}
         similarity, notes = {}, []
-        explicit = self.targets is not None
-        for name in (self.targets if explicit else DEFAULT_TARGETS):
-            target = get_task(name)
-            langs = [l for l in (self.languages or target.languages) if l in target.languages]
-            for lang in langs:
-                if not explicit and not available_splits(target, context.data_dir, lang):
-                    continue
-                try:
-                    trows = load_role(target, "evaluation", lang, context.data_dir, self.max_examples).rows
-                except TaskdiffError as exc:
-                    notes.append(f"{name}/{lang}: {type(exc).__name__}: {str(exc)[:120]}")
-                    continue
-                emb = self._embed(context, model, target.format, trows, cost)
-                self.target_embeddings_[(name, lang)] = emb
-                similarity.setdefault(name, {})[lang] = cosine_similarity(self.embedding_, emb)
+        for target, lang, trows in self._target_rows(context, notes):
+            emb = self._embed(context, model, target.format, trows, cost)
+            self.target_embeddings_[(target.name, lang)] = emb
+            similarity.setdefault(target.name, {})[lang] = cosine_similarity(self.embedding_, emb)
         means = {t: float(np.mean(list(v.values()))) for t, v in similarity.items()}
         self.result_ = {"similarity": similarity, "mean_similarity": means,
                         "overall_mean": finite_or_none(np.mean(list(means.values()))) if means else None,

@@ -135,7 +135,9 @@ class Size(Measure):
     def cache_key(self, task, context):
         from taskdiff.provenance import data_fingerprint
 
-        return {"train": data_fingerprint(self._rows(task, context))}
+        key = {"train": data_fingerprint(self._rows(task, context))}
+        key["targets"] = {name: data_fingerprint(rows) for name, rows, _ in self._targets(task, context, [])}
+        return key
 
     def _fit(self, task, model, context, cost):
         from taskdiff.transfer.models import load_tokenizer

@@ -19,7 +19,7 @@ from pathlib import Path
 from taskdiff.paths import default_home
 
 log = logging.getLogger(__name__)
-TINY_VERSION = "1"
+TINY_VERSION = "2"
 BUILTIN_MODELS = ("tiny", "e5-small-offline")
 
 
@@ -95,7 +95,8 @@ def ensure_tiny(home: str | Path | None = None, seed: int = 0) -> Path:
     with atomic_dir(out) as tmp:
         vocab_file = tmp / "vocab.txt"
         vocab_file.write_text("\n".join(_tiny_vocab()) + "\n", encoding="utf-8")
-        tok = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=False, tokenize_chinese_chars=True)
+        # transformers 5 ignores ``vocab_file=`` here (only specials would survive): pass ``vocab=``
+        tok = BertTokenizerFast(vocab=str(vocab_file), do_lower_case=False, tokenize_chinese_chars=True)
         tok.model_max_length = 512
         tok.save_pretrained(tmp)
         cfg = BertConfig(vocab_size=len(tok), hidden_size=64, num_hidden_layers=2, num_attention_heads=2,

@@ -108,6 +108,13 @@ def test_second_profile_is_read_from_the_store(profile, data_dir, store):
     assert other.result("cartography")["num_epochs"] == 3
 
 
+def test_shared_settings_reach_every_measure_that_has_them(profile, data_dir, store):
+    p = profile_task("snli", "tiny", measures=["baseline_loss", "cartography", "size"], data_dir=data_dir,
+                     store=store, progress=False, params={"*": {"budget": BUDGET}, "size": {"targets": []}})
+    assert p.measures["cartography"]["cached"] and p.measures["baseline_loss"]["cached"]  # same budget as above
+    assert p.result("size")["vocabulary_overlap"] == {}
+
+
 def test_table_lists_every_field(profile):
     text = format_profile_table(profile)
     for field in ("n_examples", "baseline_loss", "v_information", "easy_frac", "syntax_semantics_index", "logme",

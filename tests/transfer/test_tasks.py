@@ -85,3 +85,12 @@ def test_include_cycle_is_reported(tmp_path):
     (tmp_path / "b.yaml").write_text("include: a.yaml\n")
     with pytest.raises(ConfigError, match="include cycle"):
         load_task_file(tmp_path / "a.yaml")
+
+
+def test_tiny_model_tokenizer_knows_its_vocabulary(tmp_path):
+    from taskdiff.transfer.models import load_tokenizer, resolve_model
+
+    tok = load_tokenizer(resolve_model("tiny", tmp_path))
+    assert len(tok) > 1000
+    pieces = tok.tokenize("the man saw Zürich")
+    assert "[UNK]" not in pieces and pieces[:2] == ["the", "man"]

@@ -246,13 +246,13 @@ class Probing(Measure):
                                      "version": FIT_VERSION})
 
         def run(handle):
+            from threadpoolctl import threadpool_limits
+
             from taskdiff.difficulty.maths import DEFAULT_FRACTIONS
 
             sent = {l: states.pooled[states.layer_index(l)][sent_rows] for l in layer_idx}
             token = any(p.level == "token" for p in sub.probes.values())
             words = {l: states.words[states.layer_index(l)][word_rows] for l in layer_idx} if token else None
-            from threadpoolctl import threadpool_limits
-
             with threadpool_limits(limits=self.blas_threads):
                 results = fit_probe_suite(sent, sub, words, test_fraction=self.test_fraction, seed=context.seed,
                                           control=self.control, mdl=self.mdl,
