@@ -272,6 +272,14 @@ class Realizer:
                 return other.stems[concept]
         return self.lex.stems[concept]
 
+    def _function(self, name: str) -> str:
+        """A function word; code-switching borrows function words too (quantifiers matter)."""
+        if self.switch is not None:
+            other = self.switch("fn:" + name)
+            if other is not None:
+                return other.function[name]
+        return self.lex.function[name]
+
     def _hidden(self, form: str, path: str) -> str:
         return self.lex.placeholder if path in self.hide else form
 
@@ -280,7 +288,7 @@ class Realizer:
         lex = self.lex
         if np_.det in ("who", "what"):  # a wh-word standing for the whole NP (questions)
             acc = case == "acc" and self.spec.case_marking
-            head = Token(lex.function[np_.det] + (lex.affixes["acc"] if acc else ""), "PRON",
+            head = Token(self._function(np_.det) + (lex.affixes["acc"] if acc else ""), "PRON",
                          feats={"PronType": "Int", **({"Case": "Acc"} if acc else {})}, concept=np_.det,
                          path=path, depth=depth)
             return [head], head
@@ -297,13 +305,13 @@ class Realizer:
                      feats=feats, concept=np_.head, path=path, depth=depth)
         pre: list[Token] = []
         if np_.det == "how_many":
-            for w in lex.function["how_many"].split():
+            for w in self._function("how_many").split():
                 pre.append(Token(w, "DET", "det", head, feats={"PronType": "Int"}, concept="how_many", path=path,
                                  depth=depth))
         elif np_.det == "num":
             pre.append(Token(lex.number(np_.number), "NUM", "nummod", head, concept=np_.number, path=path, depth=depth))
         else:
-            for w in lex.function[np_.det].split():
+            for w in self._function(np_.det).split():
                 pre.append(Token(w, "DET", "det", head, concept=np_.det, path=path, depth=depth))
         adjs = [Token(self._hidden(self._stem(a), path + f"#a{i}"), "ADJ", "amod", head, concept=a, path=path, depth=depth)
                 for i, a in enumerate(np_.adjs)]
@@ -316,7 +324,7 @@ class Realizer:
     def relative(self, clause: G.Clause, noun: Token, plural: bool, path: str, depth: int) -> list[Token]:
         verb = self._verb(clause, plural, path, depth)
         verb.head, verb.deprel = noun, "acl:relcl"
-        pron = Token(self.lex.function["that"], "PRON", "nsubj", verb, concept="that", path=path, depth=depth)
+        pron = Token(self._function("that"), "PRON", "nsubj", verb, concept="that", path=path, depth=depth)
         vp = [verb]
         if clause.obj is not None:
             obj, obj_head = self.np(clause.obj, "acc", path + ".o", depth)
@@ -358,7 +366,7 @@ class Realizer:
                 root = verb
             else:
                 verb.head, verb.deprel = root, "conj"
-                cc = Token(self.lex.function["and"], "CCONJ", "cc", verb, concept="and", path=prefix)
+                cc = Token(self._function("and"), "CCONJ", "cc", verb, concept="and", path=prefix)
                 tokens.append(cc)
             tokens.extend(part)
         tokens.append(Token(punct, "PUNCT", "punct", root, path=""))

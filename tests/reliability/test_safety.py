@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from taskdiff.transfer.models import TINY_VERSION
+
+TINY_DIR = f"tiny-bert-v{TINY_VERSION}"
+
 import taskdiff
 from taskdiff.errors import TaskdiffError
 
@@ -54,8 +58,8 @@ def test_store_holds_safetensors_weights_and_no_pickles(finished_study):
     files = [p for p in store.rglob("*") if p.is_file()]
     assert files
     model_dirs = sorted({p.parent for p in files if p.name == "config.json" and p.parent.name in
-                         ("encoder", "model", "tiny-bert-v1")})
-    assert {d.name for d in model_dirs} == {"encoder", "model", "tiny-bert-v1"}
+                         ("encoder", "model", TINY_DIR)})
+    assert {d.name for d in model_dirs} == {"encoder", "model", TINY_DIR}
     for d in model_dirs:
         assert (d / "model.safetensors").is_file(), d
     offenders = [p for p in files if p.suffix in PICKLE_SUFFIXES]
