@@ -32,6 +32,8 @@ class CorpusConfig(BaseModel):
     switch_words: float = Field(0.5, ge=0, le=1, description="in such a sentence, fraction of content words borrowed")
     p_passage: float = Field(0.1, ge=0, le=1)
     p_question: float = Field(0.1, ge=0, le=1)
+    dictionary: float = Field(0.0, ge=0, le=1, description="fraction of lines that are glossaries: pairs of "
+                              "translation-equivalent words (stems, function words) of two languages")
     parallel: float = Field(0.0, ge=0, le=1, description="fraction of lines that are a sentence followed by "
                             "its translation into another language (XLM's translation language modelling)")
 
@@ -44,6 +46,21 @@ def question_of(clause: G.Clause, target: str, rng) -> G.Clause:
     else:
         wh = G.NP(head="", det="who" if (arg.is_name or arg.head in G.ANIMATE) else "what")
     return replace(clause, subj=wh) if target == "s" else replace(clause, obj=wh)
+
+
+def glossary_line(rng, host: Lexicon, others: list[Lexicon], n: int = 4) -> str:
+    """``n`` entries ``host_word other_word`` (same concept), separated by commas."""
+    entries = []
+    for _ in range(n):
+        other = G.choice(rng, others)
+        if rng.random() < 0.25:
+            key = G.choice(rng, tuple(host.function))
+            a, b = host.function[key], other.function[key]
+        else:
+            key = G.choice(rng, tuple(k for k in host.stems if k not in G.NAMES + G.NUMBERS))
+            a, b = host.stems[key], other.stems[key]
+        entries.append(f"{a} {b}" if rng.random() < 0.5 else f"{b} {a}")
+    return " , ".join(entries) + " ."
 
 
 def corpus_lines(lexicons: dict[str, Lexicon], cfg: CorpusConfig, seed: int,
@@ -69,7 +86,9 @@ def corpus_lines(lexicons: dict[str, Lexicon], cfg: CorpusConfig, seed: int,
                         borrowed[concept] = G.choice(rs, others) if rs.random() < cfg.switch_words else None
                     return borrowed[concept]
             u = rng.random()
-            if others and rng.random() < cfg.parallel:
+            if others and rng.random() < cfg.dictionary:
+                text = glossary_line(rng, lexicons[code], others)
+            elif others and rng.random() < cfg.parallel:
                 meaning = G.sample_sentence(rng, sampler)
                 other = G.choice(rng, others)
                 pair = [realize(meaning, lexicons[code]).text, realize(meaning, other).text]

@@ -42,6 +42,8 @@ class LanguageSpec(BaseModel):
     case_marking: bool = False
     share_anchors: bool = True
     english_forms: bool = False
+    cognates: float = Field(0.0, ge=0, le=1, description="fraction of concepts and function words spelt as in "
+                            "the base language (cognates / loans): lexical overlap beyond the anchors")
     description: str = ""
 
 
@@ -146,8 +148,12 @@ def _syllable(rng, consonants: str, vowels: str, closed: bool) -> str:
     return s + G.choice(rng, consonants) if closed else s
 
 
-def make_lexicon(spec: LanguageSpec, seed: int, taken: set[str] | None = None) -> Lexicon:
-    """The lexicon of ``spec`` for a world seed; forms in ``taken`` (other languages') are avoided."""
+def make_lexicon(spec: LanguageSpec, seed: int, taken: set[str] | None = None, base: "Lexicon | None" = None) -> Lexicon:
+    """The lexicon of ``spec`` for a world seed; forms in ``taken`` (other languages') are avoided.
+
+    With ``spec.cognates`` > 0 and a ``base`` lexicon, that fraction of the concepts and
+    function words keeps the base language's spelling (drawn independently of the rest).
+    """
     taken = set() if taken is None else set(taken)
     concepts = list(G.ALL_NOUNS) + list(G.ADJECTIVES) + list(G.INTRANSITIVE) + list(G.TRANSITIVE)
     anchors = list(G.NAMES) + list(G.NUMBERS)
@@ -161,6 +167,7 @@ def make_lexicon(spec: LanguageSpec, seed: int, taken: set[str] | None = None) -
                 stems[a] = _fresh(rng, "ptkbdgmnlrsvz", "aeiou", 2, taken | set(stems.values()))
         return Lexicon(spec, stems, function, affixes, english_stems=frozenset(concepts))
     rng = G.rng_for(seed, "lexicon", spec.code)
+    cognate_rng = G.rng_for(seed, "cognates", spec.code)
     k = int(rng.integers(8, 12))
     consonants = "".join(sorted(rng.choice(list(_CONSONANTS), size=k, replace=False)))
     vowels = "".join(sorted(rng.choice(list(_VOWELS), size=int(rng.integers(3, 6)), replace=False)))
@@ -176,6 +183,8 @@ def make_lexicon(spec: LanguageSpec, seed: int, taken: set[str] | None = None) -
     stems: dict[str, str] = {}
     for c in concepts:
         stems[c] = _fresh(rng, consonants, vowels, int(rng.integers(2, 4)), used)
+        if base is not None and cognate_rng.random() < spec.cognates:
+            stems[c] = base.stems[c]
         used.add(stems[c])
     if not spec.share_anchors:
         for a in anchors:
@@ -185,6 +194,8 @@ def make_lexicon(spec: LanguageSpec, seed: int, taken: set[str] | None = None) -
     function = {}
     for f in G.FUNCTION_WORDS:
         function[f] = _fresh(rng, consonants, vowels, 1, used, closed=bool(rng.random() < 0.5))
+        if base is not None and cognate_rng.random() < spec.cognates:
+            function[f] = base.function[f]
         used.add(function[f])
     return Lexicon(spec, stems, function, affixes, placeholder=_fresh(rng, consonants, vowels, 2, used))
 
@@ -205,11 +216,12 @@ def _fresh(rng, consonants: str, vowels: str, n_syllables: int, used: set[str], 
 
 
 def make_lexicons(specs, seed: int) -> dict[str, Lexicon]:
-    """Lexicons of several languages with pairwise disjoint content forms (anchors aside)."""
+    """Lexicons of several languages (the first is the base) with pairwise disjoint forms, except
+    the anchors and each language's cognates (base-language forms)."""
     out: dict[str, Lexicon] = {}
     taken: set[str] = set()
     for spec in specs:
-        lex = make_lexicon(spec, seed, taken)
+        lex = make_lexicon(spec, seed, taken, base=next(iter(out.values()), None))
         taken |= {w.lower() for w in lex.words()}
         out[spec.code] = lex
     return out
