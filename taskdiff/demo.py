@@ -29,7 +29,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 #: The demo grid: noise ladders of two semantic tasks, two targets, every language.
-INTERMEDIATES = ["tb_entail", "tb_entail_n20", "tb_entail_n40", "tb_entail_n60", "tb_para", "tb_para_n40"]
+INTERMEDIATES = ["tb_entail", "tb_entail_n20", "tb_entail_n40", "tb_entail_n60", "tb_entail_a40", "tb_para"]
 TARGETS = ["tbx_nli", "tbx_para"]
 SEEDS = (1, 2)
 PROFILE_MEASURES = ["size", "baseline_loss", "vinfo", "cartography"]
@@ -38,35 +38,41 @@ PLANTED_FEATURE = "v_information"
 
 
 def demo_world_config():
-    """The world of the demo: the default languages and encoder, the demo's tasks."""
+    """The world of the demo: the default languages and encoder, the demo's tasks (and a few more
+    that the slow tests use: syntactic intermediates, the POS and retrieval targets)."""
     from taskdiff.testbed.tasks import TaskSpec
     from taskdiff.testbed.world import WorldConfig
 
-    size = dict(size=600, n_validation=150, n_test=200)
+    size = dict(size=500, n_validation=100, n_test=200)
     inter = [TaskSpec(name="tb_entail", kind="entail", **size),
              TaskSpec(name="tb_entail_n20", kind="entail", label_noise=0.2, **size),
              TaskSpec(name="tb_entail_n40", kind="entail", label_noise=0.4, **size),
              TaskSpec(name="tb_entail_n60", kind="entail", label_noise=0.6, **size),
+             TaskSpec(name="tb_entail_a40", kind="entail", ambiguity=0.4, **size),
              TaskSpec(name="tb_para", kind="para", **size),
-             TaskSpec(name="tb_para_n40", kind="para", label_noise=0.4, **size)]
-    targets = [TaskSpec(name="tbx_nli", kind="entail", role="target", size=200, n_validation=100, n_test=200),
-               TaskSpec(name="tbx_para", kind="para", role="target", size=200, n_validation=100, n_test=200),
+             TaskSpec(name="tb_para_n40", kind="para", label_noise=0.4, **size),
+             TaskSpec(name="tb_pos", kind="pos", **size),
+             TaskSpec(name="tb_agree", kind="agree", **size)]
+    target = dict(role="target", size=300, n_validation=100, n_test=200)
+    targets = [TaskSpec(name="tbx_nli", kind="entail", **target),
+               TaskSpec(name="tbx_para", kind="para", **target),
+               TaskSpec(name="tbx_pos", kind="pos", **{**target, "size": 200}),
                TaskSpec(name="tbx_retrieval", kind="retrieval", role="target", n_test=300)]
     return WorldConfig(intermediates=tuple(inter), targets=tuple(targets))
 
 
 def train_configs():
-    """(intermediate, target) training settings of the demo (small model: larger learning rate)."""
+    """(intermediate, target) training settings of the demo (a small model: a large learning rate)."""
     from taskdiff.transfer.training import TrainConfig
 
-    inter = TrainConfig(learning_rate=3e-4, epochs=3, batch_size=32, warmup_ratio=0.1)
-    target = TrainConfig(learning_rate=3e-4, epochs=3, batch_size=32, warmup_ratio=0.1)
+    inter = TrainConfig(learning_rate=1e-3, epochs=6, batch_size=32, warmup_ratio=0.1)
+    target = TrainConfig(learning_rate=1e-3, epochs=8, batch_size=32, warmup_ratio=0.1)
     return inter, target
 
 
 def profile_params() -> dict:
     """The budget of the difficulty measures (shared by baseline loss, V-information, cartography)."""
-    budget = {"epochs": 3, "max_train_examples": 600, "max_held_out": 200, "learning_rate": 3e-4,
+    budget = {"epochs": 6, "max_train_examples": 500, "max_held_out": 200, "learning_rate": 1e-3,
               "batch_size": 32}
     return {"baseline_loss": {"budget": budget}, "vinfo": {"budget": budget}, "cartography": {"budget": budget}}
 
@@ -89,11 +95,15 @@ def limit_threads() -> int:
     return torch.get_num_threads()
 
 
-def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=SEEDS) -> Path:
+def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=SEEDS,
+             intermediates=None, targets=None) -> Path:
     """Run the demo study into ``out``; returns the path of ``report.html``.
 
-    ``store`` (default ``out/store``) holds every cached run, the world and the encoder.
+    ``store`` (default ``out/store``) holds every cached run, the world and the encoder;
+    ``intermediates`` / ``targets`` replace the demo grid's (tasks of the demo world).
     """
+    intermediates = list(intermediates or INTERMEDIATES)
+    targets = list(targets or TARGETS)
     from taskdiff.analysis.api import report
     from taskdiff.difficulty.api import profile_task
     from taskdiff.io import atomic_write_json, atomic_write_text
@@ -127,8 +137,8 @@ def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=
     t = lap("encoder", t)
     _say(progress, "      retrieval accuracy base -> language (pretrained / random weights): " + ", ".join(
         f"{l} {alignment['pretrained'][l]:.0f} / {alignment['random'][l]:.0f}" for l in alignment["pretrained"]))
-    _say(progress, f"[3/5] difficulty profiles of {len(INTERMEDIATES)} intermediate tasks ({', '.join(PROFILE_MEASURES)})")
-    for name in INTERMEDIATES:
+    _say(progress, f"[3/5] difficulty profiles of {len(intermediates)} intermediate tasks ({', '.join(PROFILE_MEASURES)})")
+    for name in intermediates:
         prof = profile_task(name, encoder, measures=PROFILE_MEASURES, store=store, seed=0, progress=False,
                             params=profile_params())
         atomic_write_text(out / "profiles" / f"{name}.json", prof.to_json())
@@ -137,17 +147,30 @@ def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=
                        f"ambiguous+hard {_fmt(_amb_hard(flat))}")
     t = lap("profiles", t)
     inter_cfg, target_cfg = train_configs()
-    _say(progress, f"[4/5] transfer grid: {len(INTERMEDIATES)} intermediate x {len(TARGETS)} target tasks, "
+    _say(progress, f"[4/5] transfer grid: {len(intermediates)} intermediate x {len(targets)} target tasks, "
                    f"languages {', '.join(world.codes)}, seeds {list(seeds)} (plus the no-intermediate baseline)")
-    req = TransferRequest(model=encoder, intermediates=INTERMEDIATES, targets=TARGETS, languages=world.codes,
-                          seeds=list(seeds), intermediate_train=inter_cfg, target_train=target_cfg)
-    run_transfer(req, Workspace(store, None, progress=progress), out)
+    ws = Workspace(store, None, progress=False)
+
+    def request(inter, seed_list):
+        return TransferRequest(model=encoder, intermediates=inter, targets=targets, languages=world.codes,
+                               seeds=list(seed_list), intermediate_train=inter_cfg, target_train=target_cfg)
+
+    # one cached piece at a time (a line of progress each), then the whole grid from the store
+    done, total = 0, len(seeds) * len(intermediates)
+    for seed in seeds:
+        for name in intermediates:
+            t0 = time.perf_counter()
+            run_transfer(request([name], [seed]), ws)
+            done += 1
+            _say(progress, f"      [{done}/{total}] seed {seed}: {name} -> {', '.join(targets)} "
+                           f"({time.perf_counter() - t0:.0f} s)")
+    run_transfer(request(intermediates, seeds), ws, out)
     t = lap("transfer", t)
     _say(progress, "[5/5] analysis and report")
     html, _ = report(out, out, n_perm=999, n_boot=500)
     t = lap("report", t)
-    summary = {"world": world.key, "encoder": encoder, "alignment": alignment, "threads": threads,
-               "intermediates": INTERMEDIATES, "targets": TARGETS, "languages": world.codes, "seeds": list(seeds),
+    summary = {"world": world.key, "encoder": encoder, "store": str(store.root), "alignment": alignment,
+               "threads": threads, "intermediates": intermediates, "targets": targets, "languages": world.codes, "seeds": list(seeds),
                "planted": {"feature": PLANTED_FEATURE, "relation": "label noise lowers V-information and gain"},
                "recovered": planted_coefficient(out), "timings_s": timings,
                "total_s": round(time.perf_counter() - start, 1)}

@@ -47,18 +47,21 @@ class LanguageSpec(BaseModel):
     description: str = ""
 
 
-#: The default languages: the base (``en``, English spellings) and three others, each
-#: differing from it in lexicon and in some of word order, adjective and relative-clause
-#: placement, agreement and case (``xc`` differs in its lexicon only).
+#: The default languages: the base (``en``, English spellings) and three others, from distant
+#: (``xa``: every structural difference, few cognates) to close (``xc``: the base's word order,
+#: no agreement, many cognates).
 DEFAULT_LANGUAGES = (
     LanguageSpec(code="en", word_order="SVO", adj_position="pre", rel_position="post", agreement=True,
                  case_marking=False, english_forms=True, description="base: English-like SVO, agreement"),
     LanguageSpec(code="xa", word_order="SOV", adj_position="post", rel_position="pre", agreement=True,
-                 case_marking=True, description="SOV, postnominal adjectives, prenominal relatives, case"),
+                 case_marking=True, cognates=0.2,
+                 description="distant: SOV, postnominal adjectives, prenominal relatives, case, 20% cognates"),
     LanguageSpec(code="xb", word_order="VSO", adj_position="post", rel_position="post", agreement=False,
-                 case_marking=True, description="VSO, postnominal adjectives, case, no agreement"),
+                 case_marking=True, cognates=0.3,
+                 description="VSO, postnominal adjectives, case, no agreement, 30% cognates"),
     LanguageSpec(code="xc", word_order="SVO", adj_position="pre", rel_position="post", agreement=False,
-                 case_marking=False, description="SVO like the base, own lexicon, no agreement"),
+                 case_marking=False, cognates=0.4,
+                 description="close relative: SVO like the base, no agreement, 40% cognates"),
 )
 
 # ----------------------------------------------------------------------------- lexicons

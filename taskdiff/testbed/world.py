@@ -70,7 +70,7 @@ class WorldConfig(BaseModel):
     intermediates: tuple[TaskSpec, ...] = DEFAULT_INTERMEDIATES
     targets: tuple[TaskSpec, ...] = DEFAULT_TARGETS
     n_treebank: int = Field(400, ge=10, description="sentences per language of the probing treebanks")
-    concentration: float = Field(0.3, gt=0, description="Dirichlet concentration of the selectional "
+    concentration: float = Field(0.1, gt=0, description="Dirichlet concentration of the selectional "
                                  "preferences (small: peaked, words distinguishable by their contexts)")
 
     @model_validator(mode="after")
