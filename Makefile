@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-slow bench clean
+.PHONY: install demo test test-slow test-demo bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,7 +28,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow tests
+	$(BIN)/python -m pytest -q -m "slow and not demo" tests
+
+# the full-size testbed: runs the whole demo and checks what it plants is recovered
+test-demo: $(STAMP)
+	$(BIN)/python -m pytest -q -m demo tests
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

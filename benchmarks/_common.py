@@ -70,7 +70,8 @@ def choose_threads(requested: str | int | None, smoke: bool = False) -> tuple[in
     their time waiting for each other (100x slower steps were seen), which no ratio survives."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if requested not in (None, "auto"):
-        return max(1, int(requested)), "requested"
+        why = os.environ.get("TASKDIFF_BENCH_THREADS_REASON")  # set by run_all, which decided
+        return max(1, int(requested)), f"run_all: {why}" if why else "requested"
     if smoke:
         return 1, "smoke run"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0

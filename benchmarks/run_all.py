@@ -12,6 +12,7 @@ import argparse
 import gc
 import importlib
 import json
+import os
 import shlex
 import sys
 import time
@@ -46,13 +47,25 @@ def main(argv: Sequence[str] | None = None) -> dict:
         raise SystemExit(f"unknown benchmarks {unknown}; known: {', '.join(BENCHMARKS)}")
     names = [n for n in names if n not in skip]
     threads, why = C.choose_threads(args.threads, args.smoke)
+    previous = os.environ.get("TASKDIFF_BENCH_THREADS_REASON")
+    os.environ["TASKDIFF_BENCH_THREADS_REASON"] = why
+    try:
+        return _run(args, names, threads, why, argv)
+    finally:
+        if previous is None:
+            os.environ.pop("TASKDIFF_BENCH_THREADS_REASON", None)
+        else:
+            os.environ["TASKDIFF_BENCH_THREADS_REASON"] = previous
+
+
+def _run(args, names: list[str], threads: int, why: str, argv) -> dict:
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     common = (["--smoke"] if args.smoke else []) + (["--model", args.model] if args.model else []) \
         + (["--data-dir", str(args.data_dir)] if args.data_dir else []) + ["--threads", str(threads)] \
         + (["--quiet"] if args.quiet else [])
-    summary = {"command": "python -m benchmarks.run_all" + (" " + shlex.join(list(argv if argv is not None
-                                                                                    else sys.argv[1:])) if (argv or sys.argv[1:]) else ""),
+    given = list(argv) if argv is not None else sys.argv[1:]
+    summary = {"command": "python -m benchmarks.run_all" + (" " + shlex.join(given) if given else ""),
                "threads": threads, "threads_reason": why, "benchmarks": {}}
     started = time.perf_counter()
     for name in names:

@@ -29,7 +29,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 #: The demo grid: noise ladders of two semantic tasks, two targets, every language.
-INTERMEDIATES = ["tb_entail", "tb_entail_n20", "tb_entail_n40", "tb_entail_n60", "tb_entail_a40", "tb_para"]
+INTERMEDIATES = ["tb_entail", "tb_entail_n10", "tb_entail_n20", "tb_entail_n30", "tb_entail_n40", "tb_entail_n60",
+                 "tb_entail_a40"]
 TARGETS = ["tbx_nli", "tbx_para"]
 SEEDS = (1, 2)
 PROFILE_MEASURES = ["size", "baseline_loss", "vinfo", "cartography"]
@@ -44,19 +45,17 @@ def demo_world_config():
     from taskdiff.testbed.world import WorldConfig
 
     size = dict(size=500, n_validation=100, n_test=200)
-    inter = [TaskSpec(name="tb_entail", kind="entail", **size),
-             TaskSpec(name="tb_entail_n20", kind="entail", label_noise=0.2, **size),
-             TaskSpec(name="tb_entail_n40", kind="entail", label_noise=0.4, **size),
-             TaskSpec(name="tb_entail_n60", kind="entail", label_noise=0.6, **size),
-             TaskSpec(name="tb_entail_a40", kind="entail", ambiguity=0.4, **size),
+    inter = [TaskSpec(name=f"tb_entail{s}", kind="entail", label_noise=p, **size)
+             for s, p in (("", 0.0), ("_n10", 0.1), ("_n20", 0.2), ("_n30", 0.3), ("_n40", 0.4), ("_n60", 0.6))]
+    inter += [TaskSpec(name="tb_entail_a40", kind="entail", ambiguity=0.4, **size),
              TaskSpec(name="tb_para", kind="para", **size),
-             TaskSpec(name="tb_para_n40", kind="para", label_noise=0.4, **size),
-             TaskSpec(name="tb_pos", kind="pos", **size),
              TaskSpec(name="tb_agree", kind="agree", **size)]
-    target = dict(role="target", size=300, n_validation=100, n_test=200)
+    inter += [TaskSpec(name=f"tb_pos{s}", kind="pos", label_noise=p, **size)
+              for s, p in (("", 0.0), ("_n20", 0.2), ("_n40", 0.4), ("_n60", 0.6))]
+    target = dict(role="target", size=150, n_validation=150, n_test=300)
     targets = [TaskSpec(name="tbx_nli", kind="entail", **target),
                TaskSpec(name="tbx_para", kind="para", **target),
-               TaskSpec(name="tbx_pos", kind="pos", **{**target, "size": 200}),
+               TaskSpec(name="tbx_pos", kind="pos", **target),
                TaskSpec(name="tbx_retrieval", kind="retrieval", role="target", n_test=300)]
     return WorldConfig(intermediates=tuple(inter), targets=tuple(targets))
 
@@ -66,7 +65,7 @@ def train_configs():
     from taskdiff.transfer.training import TrainConfig
 
     inter = TrainConfig(learning_rate=1e-3, epochs=6, batch_size=32, warmup_ratio=0.1)
-    target = TrainConfig(learning_rate=1e-3, epochs=8, batch_size=32, warmup_ratio=0.1)
+    target = TrainConfig(learning_rate=1e-3, epochs=10, batch_size=16, warmup_ratio=0.1)
     return inter, target
 
 
@@ -135,8 +134,10 @@ def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=
     encoder = str(world.encoder(progress=progress))
     alignment = world.alignment_report()
     t = lap("encoder", t)
-    _say(progress, "      retrieval accuracy base -> language (pretrained / random weights): " + ", ".join(
-        f"{l} {alignment['pretrained'][l]:.0f} / {alignment['random'][l]:.0f}" for l in alignment["pretrained"]))
+    _say(progress, "      retrieval accuracy base -> language, pretrained / random weights (centred): " + ", ".join(
+        f"{l} {alignment['pretrained'][l]:.0f} / {alignment['random'][l]:.0f} "
+        f"({alignment['pretrained_centered'][l]:.0f} / {alignment['random_centered'][l]:.0f})"
+        for l in alignment["pretrained"]))
     _say(progress, f"[3/5] difficulty profiles of {len(intermediates)} intermediate tasks ({', '.join(PROFILE_MEASURES)})")
     for name in intermediates:
         prof = profile_task(name, encoder, measures=PROFILE_MEASURES, store=store, seed=0, progress=False,

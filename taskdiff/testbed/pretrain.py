@@ -256,12 +256,15 @@ def pretraining_info(path) -> dict:
 
 # ----------------------------------------------------------------------------- alignment
 def retrieval_accuracy(model_path, pairs: dict[str, tuple[list[str], list[str]]], layer: int | None = None,
-                       max_length: int = 64) -> dict[str, float]:
+                       max_length: int = 64, center: bool = False) -> dict[str, float]:
     """Tatoeba-style accuracy per language: base-language queries, cosine nearest neighbour.
 
     ``pairs[lang] = (base sentences, their translations)``; sentences are mean-pooled states
     of ``layer`` (default: XTREME's relative depth, :func:`default_retrieval_layer`).
+    ``center=True`` subtracts each side's mean embedding first (removes the language's
+    constant offset, as in Libovicky et al. 2020); XTREME's protocol is ``center=False``.
     """
+    import transformers
     from transformers import AutoModel
 
     from taskdiff.transfer.evaluation import embed
@@ -269,13 +272,20 @@ def retrieval_accuracy(model_path, pairs: dict[str, tuple[list[str], list[str]]]
     from taskdiff.transfer.metrics.tatoeba import default_retrieval_layer
     from taskdiff.transfer.models import load_tokenizer
 
-    model = AutoModel.from_pretrained(str(model_path))
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # the MLM head is not loaded: expected
+    try:
+        model = AutoModel.from_pretrained(str(model_path))
+    finally:
+        transformers.logging.set_verbosity(verbosity)
     tokenizer = load_tokenizer(str(model_path))
     layer = default_retrieval_layer(model.config.num_hidden_layers) if layer is None else layer
     out = {}
     for lang, (base, other) in pairs.items():
         a = embed(model, tokenizer, base, layer, "mean", max_length)
         b = embed(model, tokenizer, other, layer, "mean", max_length)
+        if center:
+            a, b = a - a.mean(axis=0), b - b.mean(axis=0)
         out[lang] = float(tatoeba_accuracy(a, b)["accuracy"])
     return out
 

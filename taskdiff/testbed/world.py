@@ -268,17 +268,20 @@ class World:
         """Retrieval accuracy base -> each language of the pretrained and the random-weights encoder.
 
         Tatoeba-style (base-language queries, cosine nearest neighbour of mean-pooled states of
-        ``layer``) on the retrieval target's sentences; cached in the world directory.
+        ``layer``) on the retrieval target's sentences, as XTREME scores it and with each side's
+        mean embedding subtracted (``*_centered``); cached in the world directory.
         """
         from taskdiff.io import atomic_write_json
         from taskdiff.testbed.pretrain import chance_accuracy, retrieval_accuracy
 
-        cache = self.path / f"alignment-{self.encoder_key}-{'default' if layer is None else layer}.json"
+        cache = self.path / f"alignment-v2-{self.encoder_key}-{'default' if layer is None else layer}.json"
         if cache.exists():
             return json.loads(cache.read_text(encoding="utf-8"))
         pairs = self.retrieval_pairs()
         report = {"pretrained": retrieval_accuracy(self.encoder(), pairs, layer),
                   "random": retrieval_accuracy(self.random_encoder(), pairs, layer),
+                  "pretrained_centered": retrieval_accuracy(self.encoder(), pairs, layer, center=True),
+                  "random_centered": retrieval_accuracy(self.random_encoder(), pairs, layer, center=True),
                   "chance": chance_accuracy(len(next(iter(pairs.values()))[0])), "layer": layer,
                   "n": len(next(iter(pairs.values()))[0])}
         atomic_write_json(cache, report)
