@@ -74,8 +74,8 @@ def _local_files(task: TaskConfig, data_dir: Path | None, split: str, language: 
     if pattern is None:
         return []
     relative = pattern.format(lang=language)
-    if task.base_dir is None:  # a built-in task: its own patterns under the data directory
-        return sorted(Path(p) for p in glob.glob(str(root / relative)))
+    if task.base_dir is None:  # a built-in task: its own patterns (" | "-separated alternatives)
+        return sorted({Path(p) for alt in relative.split("|") for p in glob.glob(str(root / alt.strip()))})
     try:  # a user's task file: no pattern, language or symlink may lead out of its directory
         matches = [Path(p) for p in glob.glob(str(safe_join(root, relative)))]
         for match in matches:

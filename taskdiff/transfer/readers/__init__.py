@@ -26,7 +26,7 @@ Released-file layouts (which file holds which split) are data: :data:`XTREME_LAY
 from __future__ import annotations
 
 from ._registry import READERS, Reader, get_reader, read, register_reader
-from . import conll, delimited, jsonl, retrieval, squad  # noqa: F401  (register the readers)
+from . import ccgbank, conll, delimited, jsonl, retrieval, squad  # noqa: F401  (register the readers)
 from .conll import read_conllu, read_conllu_sentences, read_token_tsv
 from .delimited import read_csv, read_tsv
 from .intermediate import INTERMEDIATE_LAYOUTS, intermediate_files, intermediate_layout, read_intermediate
