@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 INTERMEDIATES = ["tb_entail", "tb_entail_n10", "tb_entail_n20", "tb_entail_n30", "tb_entail_n40", "tb_entail_n60",
                  "tb_entail_a40"]
 TARGETS = ["tbx_nli", "tbx_para"]
-SEEDS = (1, 2)
+SEEDS = (1, 2, 3)
 PROFILE_MEASURES = ["size", "baseline_loss", "vinfo", "cartography"]
 #: The planted relation the report should recover.
 PLANTED_FEATURE = "v_information"
@@ -52,7 +52,7 @@ def demo_world_config():
              TaskSpec(name="tb_agree", kind="agree", **size)]
     inter += [TaskSpec(name=f"tb_pos{s}", kind="pos", label_noise=p, **size)
               for s, p in (("", 0.0), ("_n20", 0.2), ("_n40", 0.4), ("_n60", 0.6))]
-    target = dict(role="target", size=150, n_validation=150, n_test=300)
+    target = dict(role="target", size=100, n_validation=150, n_test=300)
     targets = [TaskSpec(name="tbx_nli", kind="entail", **target),
                TaskSpec(name="tbx_para", kind="para", **target),
                TaskSpec(name="tbx_pos", kind="pos", **target),
@@ -65,13 +65,13 @@ def train_configs():
     from taskdiff.transfer.training import TrainConfig
 
     inter = TrainConfig(learning_rate=1e-3, epochs=6, batch_size=32, warmup_ratio=0.1)
-    target = TrainConfig(learning_rate=1e-3, epochs=10, batch_size=16, warmup_ratio=0.1)
+    target = TrainConfig(learning_rate=1e-3, epochs=6, batch_size=16, warmup_ratio=0.1)
     return inter, target
 
 
 def profile_params() -> dict:
     """The budget of the difficulty measures (shared by baseline loss, V-information, cartography)."""
-    budget = {"epochs": 6, "max_train_examples": 500, "max_held_out": 200, "learning_rate": 1e-3,
+    budget = {"epochs": 12, "max_train_examples": 500, "max_held_out": 200, "learning_rate": 1e-3,
               "batch_size": 32}
     return {"baseline_loss": {"budget": budget}, "vinfo": {"budget": budget}, "cartography": {"budget": budget}}
 
