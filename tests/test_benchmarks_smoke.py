@@ -17,7 +17,9 @@ EXPECTED = {
                          "padded_tokens_reduction", "dev_accuracy_difference"},
     "probe_cache": {"end_to_end_speedup", "encode_speedup", "forward_batches_ratio"},
     "cartography_overhead": {"overhead", "wall_overhead", "steps_overhead"},
-    "profile_vs_transfer": {"profile_over_transfer", "marginal_profile_over_transfer"},
+    "profile_vs_transfer": {"profile_over_transfer", "profile_over_transfer[snli:xnli]",
+                            "profile_over_transfer[snli:udpos]", "profile_over_transfer_cpu[snli:xnli]",
+                            "profile_over_transfer_wall[snli:udpos]", "shared_measures_over_transfer[snli:xnli]"},
     "hardware_limit": {"bf16_peak_over_fp32_peak"},
 }
 MACHINE = {"cpu_model", "logical_cores", "torch", "transformers", "cpu_bf16_native", "precision_auto"}
@@ -67,10 +69,29 @@ def test_smoke(name, tmp_path):
 
 def test_profile_vs_transfer_smoke(tmp_path):
     pytest.importorskip("taskdiff.difficulty.api", reason="the difficulty API is not in this checkout yet")
+    from taskdiff.difficulty.api import DEFAULT_MEASURES
+
     result = _run("profile_vs_transfer", tmp_path)
     _check(result, "profile_vs_transfer")
-    assert result["profile"]["per_measure_seconds"]
-    assert result["transfer"]["seconds"]["intermediate"] > 0
+    assert set(result["workloads"]) == {"snli:xnli", "snli:udpos"}
+    assert set(result["targets"]) == {"profile_over_transfer[snli:xnli]", "profile_over_transfer[snli:udpos]"}
+    for name, w in result["workloads"].items():
+        for key in ("ratio", "ratio_wall", "ratio_cpu"):
+            assert w[key] > 0, (name, key)
+        # the default measures, embedding scoped to this workload's target
+        assert set(w["profile"]["per_measure_seconds"]) == set(DEFAULT_MEASURES)
+        assert all(v > 0 for v in w["profile"]["per_measure_cpu_seconds"].values())
+        assert result["profile"]["embedding"][name]["params"]["targets"] == [w["target"]]
+        phases = w["transfer"]["phases"]
+        assert all(phases[p]["seconds"] > 0 and phases[p]["cpu_seconds"] > 0
+                   for p in ("intermediate", "target", "evaluation"))
+        # every language of the target with (fixture) data is evaluated
+        assert set(w["languages"]) == set(phases["evaluation"]["per_language"]) and "de" in w["languages"]
+        assert w["profile"]["seconds"] == pytest.approx(sum(w["profile"]["per_measure_seconds"].values()))
+    assert result["workloads"]["snli:xnli"]["transfer"]["intermediate_shared_with"] == ["snli:udpos"]
+    assert result["profile"]["unscoped_embedding"] is None
+    assert result["profile"]["per_measure_seconds"]["snli"]
+    assert any(r["what"].startswith("= profile for snli:udpos") for r in result["table"])
 
 
 def test_run_all_smoke_subset(tmp_path):
