@@ -60,9 +60,12 @@ def test_demo_second_run_reuses_every_run(demo_dir, tmp_path):
     from taskdiff.demo import read_summary, run_demo
 
     summary = read_summary(demo_dir)
+    runs = Path(summary["store"]) / "runs"
+    before = sorted(p.name for p in runs.iterdir())
     start = time.perf_counter()
     run_demo(tmp_path / "again", Path(summary["store"]), progress=False)
     assert time.perf_counter() - start < 120
+    assert sorted(p.name for p in runs.iterdir()) == before  # no training, evaluation or profile ran
     a = pd.read_csv(demo_dir / "gains.csv")
     b = pd.read_csv(tmp_path / "again" / "gains.csv")
     pd.testing.assert_frame_equal(a, b)
