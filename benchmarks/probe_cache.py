@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     s = C.setup(NAME, args, argv)
     try:
         C.quiet_transformers()
-        from taskdiff.difficulty.hidden import HiddenStateCache, compute_states, load_encoder
+        from taskdiff.difficulty.hidden import HiddenStateCache, compute_states, load_encoder, resolve_hidden_precision
         from taskdiff.difficulty.probing.measure import sub_suite
         from taskdiff.difficulty.probing.probe import fit_probe_suite
         from taskdiff.transfer.models import load_tokenizer
@@ -143,11 +143,11 @@ def main(argv: Sequence[str] | None = None) -> dict:
             "workload": {"treebank": str(path), "sentences": n_sent, "suite_sentences": len(suite.sentences),
                          "probes": names, "n_probes": len(names), "dropped": {k: str(v) for k, v in suite.dropped.items()},
                          "layers": n_layers, "fit": fit_kw, "batch_size": args.batch_size,
-                         "precision": "fp32 (compute_states runs the encoder in fp32)"},
+                         "precision": f"{resolve_hidden_precision('auto')} (compute_states' default, both paths)"},
             "seconds": times, "clock": clock, "agreement": agree,
             "notes": [f"times in the table: {clock} seconds (see docs/performance.md, 'clocks')",
                       f"fits: {len(ours)} (probe, layer) cells on both sides; control={args.control}, "
-                      f"mdl={args.mdl} (the probing measure's defaults are control=True, mdl=True: "
+                      f"mdl={args.mdl} (the probing measure's defaults are control=True, mdl=False: "
                       "more fit time, identical on both sides)"]}, table, started=started)
     finally:
         s.close()

@@ -53,10 +53,6 @@ def _settings(name: str, smoke: bool, extra: dict | None = None) -> dict:
     known = set(make_measure(name).get_params())
     wanted = {**SMOKE_PARAMS["*"], **SMOKE_PARAMS.get(name, {})} if smoke else {}
     out = {k: v for k, v in wanted.items() if k in known}
-    if smoke and "intermediate_train" in known:
-        from taskdiff.transfer.training import TrainConfig
-
-        out["intermediate_train"] = TrainConfig(epochs=1, batch_size=8, learning_rate=5e-4)
     return {**out, **(extra or {})}
 
 

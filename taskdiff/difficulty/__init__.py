@@ -23,7 +23,7 @@ def __getattr__(name):  # lazy: the API pulls in the measures' modules
 
         return getattr(api, name)
     if name == "Budget":
-        from taskdiff.difficulty.baseline_loss import Budget
+        from taskdiff.difficulty.budget import Budget
 
         return Budget
     raise AttributeError(f"module 'taskdiff.difficulty' has no attribute {name!r}")

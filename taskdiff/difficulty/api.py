@@ -81,17 +81,19 @@ def profile_task(task_name: str | None, model: str, measures: Iterable | str | N
     max_examples : int, optional
         Cap on every role's rows (smoke runs; ``size`` still counts the whole training set).
     seed : int
-        Seed of every training and probe split. Use the transfer study's seed (and
-        ``max_examples``, and ``params={"probing": {"intermediate_train": ...}}``) to reuse
-        its intermediate runs in ``probing``.
+        Seed of every training and probe split. ``probing`` probes the budgeted run that
+        ``baseline_loss`` trains (``encoder="budget"``); to probe the transfer study's
+        intermediate encoder instead, pass ``params={"probing": {"intermediate_train": ...}}``
+        (``encoder="intermediate"``) with the study's seed and ``max_examples``, which then
+        reuses its runs.
     progress : bool
     task_file : path, optional
         A task YAML to register first.
     params : dict, optional
         Settings per measure, e.g. ``{"baseline_loss": {"budget": {"epochs": 2}}}``; the key
         ``"*"`` gives settings to every measure that has them, e.g.
-        ``{"*": {"budget": {...}}}`` for the one budget that ``baseline_loss``, ``vinfo`` and
-        ``cartography`` then share (a measure's own entry wins).
+        ``{"*": {"budget": {...}}}`` for the one budget that ``baseline_loss``, ``vinfo``,
+        ``cartography`` and ``probing`` then share (a measure's own entry wins).
     skip_errors : bool, optional
         Record a measure's data / configuration error (a :class:`~taskdiff.errors.TaskdiffError`,
         e.g. no treebank for probing) in ``provenance["errors"]`` and go on, instead of

@@ -11,8 +11,18 @@ target. This is a measure of relatedness, not of difficulty (``higher_is_harder`
 it is not one of the profile's flat fields and is kept in the profile's details.
 
 Targets default to the XTREME tasks with local data; languages to every language of the
-target that has data. Hidden states are cached, so the targets are encoded once for all
-intermediate tasks profiled with the same store.
+target that has data (pass ``targets`` / ``languages`` to compare with a study's targets
+only). Hidden states are cached, so the targets are encoded once for all intermediate tasks
+profiled with the same store.
+
+Cost: by default at most ``max_examples=100`` rows per task and language, truncated to
+``max_length=128`` tokens, encoded in bf16 where it is native (``precision="auto"``). A
+mean embedding is stable at about 100 rows (its sampling error shrinks as 1/sqrt(n), and
+mean-pooled states share a large common component): for SNLI against XNLI, PAWS-X, UDPOS
+and XQuAD in 5 languages (e5-small), the 100-row, 128-token, bf16 embeddings were within
+cosine 0.997 of the 500-row, 256-token, fp32 ones, the 19 similarities moved by at most
+0.005 (their spread: sd 0.028) and kept their ranking (Spearman 0.986), at 1/17 of the
+encoding time (29 s instead of 485 s on one CPU thread).
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.difficulty.base import ENGLISH, Measure, finite_or_none
-from taskdiff.difficulty.baseline_loss import cap_rows
+from taskdiff.difficulty.budget import cap_rows
 from taskdiff.difficulty.logme_measure import task_segments
 from taskdiff.difficulty.maths import cosine_similarity, dataset_embedding
 from taskdiff.difficulty.registry import register_measure
@@ -34,12 +44,17 @@ class TaskEmbedding(Measure):
     Parameters
     ----------
     targets : list of str, optional
+        Target tasks (default: the XTREME tasks with local data).
     languages : list of str, optional
         Languages to compare in (those a target lacks are skipped); default all.
     layer : int
     max_examples : int, optional
-        Rows per task and language (first ids in hash order).
+        Rows per task and language (first ids in hash order); 100 by default: a mean
+        embedding is stable at about 100 rows (see the module docstring).
     max_length, batch_size : int
+        Of the hidden-state pass (``max_length`` 128 by default).
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        Of the hidden-state pass (:func:`~taskdiff.difficulty.hidden.resolve_hidden_precision`).
 
     Attributes
     ----------
@@ -55,13 +70,20 @@ class TaskEmbedding(Measure):
     higher_is_harder = None
 
     def __init__(self, targets: list[str] | None = None, languages: list[str] | None = None, layer: int = -1,
-                 max_examples: int | None = 500, max_length: int = 256, batch_size: int = 32):
+                 max_examples: int | None = 100, max_length: int = 128, batch_size: int = 32,
+                 precision: str = "auto"):
         self.targets = targets
         self.languages = languages
         self.layer = layer
         self.max_examples = max_examples
         self.max_length = max_length
         self.batch_size = batch_size
+        self.precision = precision
+
+    def spec_params(self):
+        from taskdiff.difficulty.hidden import resolve_hidden_precision
+
+        return {**self.get_params(), "precision": resolve_hidden_precision(self.precision)}
 
     def _embed(self, context, model, fmt, rows, cost):
         segments, words = task_segments(fmt, rows)
@@ -70,7 +92,7 @@ class TaskEmbedding(Measure):
         states = context.hidden.get(context.model_path(model), f"base:{model}", segments, words=False,
                                     max_length=self.max_length, batch_size=self.batch_size,
                                     progress=context.progress, trust_remote_code=context.trust_remote_code,
-                                    cost=cost, layers=[self.layer])
+                                    cost=cost, layers=[self.layer], precision=self.precision)
         pooled = states.pooled[states.layer_index(self.layer)]
         return dataset_embedding(pooled[:, None, :], states.n_tokens[:, None].astype(np.float64))
 
@@ -112,4 +134,5 @@ class TaskEmbedding(Measure):
         means = {t: float(np.mean(list(v.values()))) for t, v in similarity.items()}
         self.result_ = {"similarity": similarity, "mean_similarity": means,
                         "overall_mean": finite_or_none(np.mean(list(means.values()))) if means else None,
-                        "layer": self.layer, "n_rows": len(rows), "notes": notes}
+                        "layer": self.layer, "n_rows": len(rows), "notes": notes,
+                        "precision": self.spec_params()["precision"]}

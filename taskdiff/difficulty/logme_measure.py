@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.difficulty.base import ENGLISH, Measure, finite_or_none
-from taskdiff.difficulty.baseline_loss import cap_rows
+from taskdiff.difficulty.budget import cap_rows
 from taskdiff.difficulty.maths import logme
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
@@ -64,6 +64,8 @@ class LogME(Measure):
     word_pooling : {"first", "mean"}
         Tagging: a word's feature is its first sub-word or the mean of its sub-words.
     max_length, batch_size : int
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        Of the hidden-state pass (:func:`~taskdiff.difficulty.hidden.resolve_hidden_precision`).
 
     Attributes
     ----------
@@ -76,13 +78,19 @@ class LogME(Measure):
     higher_is_harder = False
 
     def __init__(self, pooling: str = "mean", layer: int = -1, max_examples: int | None = 2000,
-                 word_pooling: str = "first", max_length: int = 256, batch_size: int = 32):
+                 word_pooling: str = "first", max_length: int = 256, batch_size: int = 32, precision: str = "auto"):
         self.pooling = pooling
         self.layer = layer
         self.max_examples = max_examples
         self.word_pooling = word_pooling
         self.max_length = max_length
         self.batch_size = batch_size
+        self.precision = precision
+
+    def spec_params(self):
+        from taskdiff.difficulty.hidden import resolve_hidden_precision
+
+        return {**self.get_params(), "precision": resolve_hidden_precision(self.precision)}
 
     def _fit(self, task, model, context, cost):
         if self.pooling not in ("mean", "cls"):
@@ -96,7 +104,8 @@ class LogME(Measure):
             return
         path, encoder = context.model_path(model), f"base:{model}"
         get = dict(max_length=self.max_length, batch_size=self.batch_size, progress=context.progress,
-                   trust_remote_code=context.trust_remote_code, cost=cost, layers=[self.layer])
+                   trust_remote_code=context.trust_remote_code, cost=cost, layers=[self.layer],
+                   precision=self.precision)
         if task.format == "tagging":
             states = context.hidden.get(path, encoder, [list(r["tokens"]) for r in rows], words=True,
                                         word_pooling=self.word_pooling, **get)
@@ -117,7 +126,7 @@ class LogME(Measure):
         score = logme(feats, labels) if len(np.unique(labels)) > 1 else float("nan")
         self.result_ = {"logme": finite_or_none(score), "n": int(len(labels)),
                         "n_classes": int(len(np.unique(labels))), **base,
-                        "hidden_run": states.run_id}
+                        "hidden_run": states.run_id, "precision": states.precision}
 
     @staticmethod
     def flat(result):

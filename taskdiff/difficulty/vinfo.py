@@ -35,7 +35,7 @@ import re
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
-from taskdiff.difficulty.baseline_loss import as_budget, budget_run, training_rows
+from taskdiff.difficulty.budget import as_budget, budget_run, training_rows
 from taskdiff.difficulty.maths import prior_gold_probs, pvi, v_entropy, v_information
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError

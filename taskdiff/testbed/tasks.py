@@ -333,6 +333,7 @@ def _conllu(rows: list[dict]) -> str:
         r: Realized = row["realized"]
         out.append(f"# sent_id = {row['id']}")
         out.append(f"# text = {' '.join(row['tokens'])}")
+        out.extend(f"# {c}" for c in row.get("comments", ()))
         for i, (t, form, tag) in enumerate(zip(r.tokens, row["tokens"], row["tags"])):
             feats = "|".join(f"{k}={v}" for k, v in sorted(t.feats.items())) or "_"
             head = r.heads[i] + 1

@@ -69,7 +69,10 @@ class WorldConfig(BaseModel):
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
     intermediates: tuple[TaskSpec, ...] = DEFAULT_INTERMEDIATES
     targets: tuple[TaskSpec, ...] = DEFAULT_TARGETS
-    n_treebank: int = Field(400, ge=10, description="sentences per language of the probing treebanks")
+    n_treebank: int = Field(4000, ge=10, description="sentences per language of the probing treebanks")
+    treebank_probes: bool = Field(True, description="write the testbed's own probes (meaning-derived "
+                                  "'# probe.<name>.<group>' comments, taskdiff.testbed.probes) in the treebanks "
+                                  "and sample their meanings for them")
     concentration: float = Field(0.1, gt=0, description="Dirichlet concentration of the selectional "
                                  "preferences (small: peaked, words distinguishable by their contexts)")
 
@@ -219,17 +222,19 @@ class World:
     def _write_treebanks(self, folder: Path) -> None:
         from taskdiff.testbed.tasks import _conllu
 
+        from taskdiff.testbed.probes import probe_comments, probe_meanings
+
         folder.mkdir(parents=True, exist_ok=True)
         rng = G.rng_for(self.config.seed, "treebank")
-        from dataclasses import replace
-
-        cfg = replace(self.sampler, p_coordination=0.3)
-        meanings = [G.sample_sentence(rng, cfg) for _ in range(self.config.n_treebank)]
+        n, custom = self.config.n_treebank, self.config.treebank_probes
+        meanings = probe_meanings(rng, self.sampler, n, p_animate_object=0.5 if custom else 0.0)
+        comments = [probe_comments(m) if custom else [] for m in meanings]
         for code, lex in self.lexicons.items():
             rows = []
             for i, m in enumerate(meanings):
                 r = Realizer(lex).sentence(m)
-                rows.append({"id": f"tb-{i}", "tokens": r.forms, "tags": [t.upos for t in r.tokens], "realized": r})
+                rows.append({"id": f"tb-{i}", "tokens": r.forms, "tags": [t.upos for t in r.tokens], "realized": r,
+                             "comments": comments[i]})
             (folder / f"{code}.conllu").write_text(_conllu(rows), encoding="utf-8")
 
     # ------------------------------------------------------------------ using

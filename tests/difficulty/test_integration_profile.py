@@ -28,7 +28,7 @@ PARAMS = {
     "embedding": {"targets": ["xnli"], "languages": ["en", "de"], "max_examples": 64},
     "probing": {"intermediate_train": TrainConfig(epochs=1, learning_rate=1e-4, batch_size=16),
                 "max_sentences": 120, "layers": [0, 6, 12], "max_examples": 600,
-                "mdl_fractions": [0.1, 0.25, 0.5, 1.0]},
+                "mdl": True, "mdl_fractions": [0.1, 0.25, 0.5, 1.0]},
 }
 
 

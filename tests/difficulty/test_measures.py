@@ -20,7 +20,7 @@ from taskdiff.difficulty.baseline_loss import Budget
 from taskdiff.errors import ConfigError, UnknownNameError
 
 BUDGET = Budget(epochs=2, learning_rate=1e-3, batch_size=8, precision="fp32", max_train_examples=40,
-                max_held_out=20)
+                max_held_out=20, curve_fractions=(0.25, 0.5, 1.0))
 FAST_TRAIN = {"epochs": 1, "learning_rate": 1e-3, "batch_size": 16, "precision": "fp32"}
 PROBES = ["upos", "tense", "bigram_shift"]
 
@@ -252,7 +252,7 @@ def test_probing_encodes_each_encoder_once_whatever_is_fitted(context, monkeypat
     _counting_loader(monkeypatch, calls)
     context.hidden.clear_memory()  # an encoder loaded by an earlier test would escape the count
     settings = dict(intermediate_train=FAST_TRAIN, mdl_fractions=[0.1, 0.5, 1.0], batch_size=8)
-    m = get_measure("probing")(probes=PROBES, **settings).fit("snli", "tiny", context)
+    m = get_measure("probing")(probes=PROBES, layers="all", mdl=True, **settings).fit("snli", "tiny", context)
     suite = load_suite(context.data_dir / DEFAULT_TREEBANK, max_sentences=500, seed=0, min_examples=20)
     per_encoder = expected_batches(len(suite.sentences), 8)
     assert len(calls) == 2 * per_encoder  # one pass over the probe sentences per encoder
@@ -272,6 +272,7 @@ def test_probing_encodes_each_encoder_once_whatever_is_fitted(context, monkeypat
     assert calls == [] and m2.n_forward_batches_ == {"base": 0, "trained": 0}
     assert len(m2.result_["per_probe"]) > len(PROBES) and m2.result_["layers"] == [2]
     assert m2.result_["reused_intermediate"] is True and m2.result_["encoder_run"] == m.result_["encoder_run"]
+    assert m2.result_["encoder"] == "intermediate"  # intermediate_train without encoder: as before
     # the same probes again in the same context: the in-memory cache answers
     get_measure("probing")(probes=["tense"], **settings).fit("snli", "tiny", context)
     assert calls == []
@@ -295,3 +296,52 @@ def test_probing_errors_are_clear(context, tmp_path):
         get_measure("probing")(treebank=tmp_path / "none.conllu").fit("snli", "tiny", context)
     with pytest.raises(UnknownNameError, match="did you mean 'tense'"):
         get_measure("probing")(probes=["tens"], intermediate_train=FAST_TRAIN).fit("snli", "tiny", context)
+
+
+def test_probing_default_encoder_is_the_shared_budget_run(context):
+    """Default settings: the budgeted run of baseline_loss is probed (one training for all)."""
+    from taskdiff.difficulty.budget import ENCODER_DIR
+
+    b = get_measure("baseline_loss")(budget=BUDGET).fit("snli", "tiny", context)
+    before = set(context.store.list_runs())
+    m = get_measure("probing")(probes=["upos", "tense"], budget=BUDGET).fit("snli", "tiny", context)
+    new = set(context.store.list_runs()) - before
+    assert not any(r.startswith(("difficulty_train-", "intermediate-")) for r in new)  # no training at all
+    assert m.result_["encoder"] == "budget" and m.result_["encoder_run"] == b.run_id_
+    assert m.result_["reused_encoder"] is True and m.result_["reused_intermediate"] is False
+    assert (context.store.run_dir(b.run_id_) / ENCODER_DIR / "model.safetensors").is_file()
+    # cheaper defaults: every layer, control tasks kept, no MDL code
+    assert m.result_["layers"] == [0, 1, 2] and m.result_["mdl_compression"] is None
+    assert m.result_["per_probe"]["upos"]["trained"]["selectivity"] is not None
+    assert m.result_["syntactic"] is not None and m.result_["semantic"] is not None
+    thin = get_measure("probing")(probes=["tense"], budget=BUDGET, layers="every_third").fit("snli", "tiny", context)
+    assert thin.result_["layers"] == [0, 2] and thin.n_forward_batches_ == {"base": 0, "trained": 0}
+    with pytest.raises(ConfigError, match="every_third"):
+        get_measure("probing")(probes=["tense"], budget=BUDGET, layers="every").fit("snli", "tiny", context)
+
+
+def test_budget_run_keeps_its_encoder_only_when_asked(context):
+    from taskdiff.difficulty.budget import budget_run
+    from taskdiff.transfer.tasks import get_task
+
+    lean = BUDGET.model_copy(update={"keep_encoder": False})
+    run = budget_run(get_task("snli"), "tiny", context, lean)
+    assert run.encoder_path is None and run.metrics["encoder_kept"] is False
+    m = get_measure("probing")(probes=["tense"], budget=lean).fit("snli", "tiny", context)
+    assert m.result_["encoder_run"] != run.run_id  # probing asks for a run that keeps its encoder
+    assert m.result_["budget"]["keep_encoder"] is True
+
+
+def test_probing_encoder_setting():
+    from taskdiff.difficulty.api import _measure_list
+
+    probing = get_measure("probing")
+    assert probing().encoder_kind() == "budget" and probing(intermediate_train=FAST_TRAIN).encoder_kind() == "intermediate"
+    assert probing(encoder="intermediate").spec_params()["budget"] is None
+    assert probing().spec_params()["intermediate_train"] is None
+    with pytest.raises(ConfigError, match="intermediate_train"):
+        probing(encoder="budget", intermediate_train=FAST_TRAIN).encoder_kind()
+    with pytest.raises(ConfigError, match="encoder must be"):
+        probing(encoder="trained").encoder_kind()
+    shared = _measure_list(["baseline_loss", "cartography", "probing"], {"*": {"budget": {"epochs": 3}}})
+    assert {m.name: m.budget["epochs"] for m in shared} == {"baseline_loss": 3, "cartography": 3, "probing": 3}

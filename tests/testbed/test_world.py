@@ -203,3 +203,6 @@ def test_treebank_has_probe_annotation(small_world):
     sents = load_sentences(small_world.treebank())
     suite = build_probe_suite(sents, seed=0, min_examples=5)
     assert {"upos", "tree_depth", "tense", "subj_number"} <= set(suite.probes)
+    custom = build_probe_suite(sents, seed=0, min_examples=2, probes=["subj_category", "rel_attachment"])
+    assert {p.group for p in custom.probes.values()} <= {"semantic", "syntactic"}
+    assert set(custom.probes["subj_category"].labels) <= {"animal", "human"}

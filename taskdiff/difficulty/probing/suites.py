@@ -32,6 +32,8 @@ and is followed only by punctuation: ``A [sep cc B] tail`` becomes ``B sep cc A 
 title-case non-PROPN first word of ``A`` is lower-cased and ``B``'s first letter raised.
 Random choices use ``np.random.default_rng([seed, crc32(probe name)])``. A probe with fewer
 than ``min_examples`` examples or a single class is dropped with its reason.
+Custom sentence-level probes, ``# probe.<name>.<group> = <label>`` comments, join the suite
+after the built-in ones (:mod:`~taskdiff.difficulty.probing.custom`).
 
 References: Conneau et al. (2018), "What you can cram into a single vector", ACL.
 """
@@ -45,6 +47,7 @@ from pathlib import Path
 import conllu
 import numpy as np
 
+from taskdiff.difficulty.probing.custom import custom_builder, custom_groups, parse_probe_comments
 from taskdiff.errors import DataError, UnknownNameError
 
 SENTLEN_BINS = ((5, 8), (9, 12), (13, 16), (17, 20), (21, 25), (26, 28))
@@ -119,6 +122,7 @@ class _Sent:
     deprel: list
     head: list  # 0-based head position, -1 for the root, -2 if missing
     feats: list
+    custom: dict = field(default_factory=dict)  # custom probe name -> (group, label)
 
     def children(self, i: int) -> list:
         return [j for j, h in enumerate(self.head) if h == i]
@@ -144,8 +148,10 @@ def _convert(tokenlist) -> _Sent:
     toks = [t for t in tokenlist if isinstance(t["id"], int)]
     pos = {t["id"]: i for i, t in enumerate(toks)}
     head = [-1 if t["head"] == 0 else pos.get(t["head"], -2) for t in toks]
+    meta = getattr(tokenlist, "metadata", None) or {}
+    custom = parse_probe_comments(meta, f"sentence {meta.get('sent_id', '?')}")
     return _Sent([t["form"] for t in toks], [t["upos"] for t in toks],
-                 [t["deprel"] or "_" for t in toks], head, [t["feats"] or {} for t in toks])
+                 [t["deprel"] or "_" for t in toks], head, [t["feats"] or {} for t in toks], custom)
 
 
 def _base(rel: str) -> str:
@@ -354,7 +360,8 @@ def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int =
                       deprel_subtypes: bool = False, depth_cap: int = 8,
                       length_bins=SENTLEN_BINS, replace_upos=("NOUN", "VERB"),
                       match_feats: bool = True) -> ProbeSuite:
-    """Build the probes of :data:`PROBES` (or the named subset) from CoNLL-U sentences.
+    """Build the probes of :data:`PROBES` and the treebank's custom probes (or the named
+    subset) from CoNLL-U sentences.
 
     Parameters
     ----------
@@ -362,7 +369,8 @@ def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int =
     seed : int
         Seed of every random choice (perturbations); same seed, same suite.
     probes : iterable of str, optional
-        Probe names; all by default.
+        Probe names, built-in or custom (``# probe.<name>.<group> = <label>`` comments); all
+        by default, the built-in ones first.
     min_examples : int
         Probes with fewer examples are dropped (reason recorded in ``suite.dropped``).
     deprel_subtypes, depth_cap, length_bins, replace_upos
@@ -375,17 +383,19 @@ def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int =
     -------
     ProbeSuite
     """
-    names = list(PROBES) if probes is None else list(probes)
-    for name in names:
-        if name not in PROBES:
-            raise UnknownNameError("probe", name, PROBES)
     sents = [_convert(t) for t in load_sentences(source)]
+    custom = custom_groups(sents, builtin=PROBES)
+    known = {**PROBES, **{n: (g, "sentence", custom_builder(n)) for n, g in custom.items()}}
+    names = list(known) if probes is None else list(probes)
+    for name in names:
+        if name not in known:
+            raise UnknownNameError("probe", name, known)
     cfg = dict(deprel_subtypes=deprel_subtypes, depth_cap=depth_cap, length_bins=length_bins,
                replace_upos=tuple(replace_upos), match_feats=match_feats)
     cfg["vocab"] = _vocabulary(sents, cfg)
     built, dropped = [], {}
     for name in names:
-        group, level, builder = PROBES[name]
+        group, level, builder = known[name]
         rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
         res = builder(sents, cfg, rng)
         n, k = len(res["labels"]), len(set(res["labels"]))
