@@ -1,7 +1,10 @@
 """Batched inference and zero-shot scoring per language.
 
 Inference runs under ``torch.inference_mode`` with the largest batch that fits, on
-features sorted by length (so padding is minimal), in the run's precision. The same code
+features sorted by length (so padding is minimal), in the run's precision: batches are
+bounded by padded tokens (``batch_tokens``), and when a batch runs out of accelerator
+memory the budget is halved and the remaining batches are re-planned (down to one
+feature per batch), so the same call works on a small GPU and a large one. The same code
 serves English model selection during training and zero-shot evaluation afterwards.
 """
 
@@ -32,6 +35,18 @@ def _length(feature: dict) -> int:
     return max(len(x) for x in ids) * len(ids) if ids and isinstance(ids[0], list) else len(ids)
 
 
+def _run_batch(model, fmt, collate, feats, group, device, out) -> None:
+    """One forward pass over the features ``group``; outputs written into ``out`` (numpy, padding removed)."""
+    batch = collate([{k: v for k, v in feats[i].items() if k not in fmt.target_keys} for i in group])
+    batch.pop("example_index", None)
+    result = model(**{k: v.to(device) for k, v in batch.items()})
+    for key in fmt.output_keys:
+        values = result[key].float().cpu().numpy()
+        for row, i in enumerate(group):
+            n = len(feats[i]["input_ids"])
+            out[key][i] = values[row, :n] if values.ndim >= 2 and fmt.name in ("tagging", "extractive_qa") else values[row]
+
+
 def forward_outputs(model, fmt, tokenizer, encoded, precision: str = "fp32", batch_tokens: int = 16384,
                     max_batch: int = 256, progress: str | None = None) -> dict[str, list]:
     """Run the model over encoded features; per-feature outputs (numpy, padding removed)."""
@@ -44,17 +59,21 @@ def forward_outputs(model, fmt, tokenizer, encoded, precision: str = "fp32", bat
     out: dict[str, list] = {k: [None] * len(feats) for k in fmt.output_keys}
     device = next(model.parameters()).device
     model.eval()
-    groups = list(_batches(order, feats, batch_tokens, max_batch))
+    done = 0
     with torch.inference_mode(), autocast(precision):
-        for group in tqdm(groups, desc=progress or "inference", disable=progress is None, leave=False):
-            batch = collate([{k: v for k, v in feats[i].items() if k not in fmt.target_keys} for i in group])
-            batch.pop("example_index", None)
-            result = model(**{k: v.to(device) for k, v in batch.items()})
-            for key in fmt.output_keys:
-                values = result[key].float().cpu().numpy()
-                for row, i in enumerate(group):
-                    n = len(feats[i]["input_ids"])
-                    out[key][i] = values[row, :n] if values.ndim >= 2 and fmt.name in ("tagging", "extractive_qa") else values[row]
+        bar = tqdm(total=len(order), desc=progress or "inference", disable=progress is None, leave=False)
+        while done < len(order):
+            try:
+                for group in _batches(order[done:], feats, batch_tokens, max_batch):
+                    _run_batch(model, fmt, collate, feats, group, device, out)
+                    done += len(group)
+                    bar.update(len(group))
+            except torch.cuda.OutOfMemoryError:
+                if batch_tokens <= 1:
+                    raise
+                batch_tokens //= 2
+                torch.cuda.empty_cache()
+        bar.close()
     return out
 
 
