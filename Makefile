@@ -27,10 +27,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
+# integration tests on ../shared data and the offline encoder, and the full-size testbed (the demo)
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m "slow and not demo" tests
+	$(BIN)/python -m pytest -q -m slow tests
 
-# the full-size testbed: runs the whole demo and checks what it plants is recovered
+# only the full-size testbed: runs the whole demo and checks what it plants is recovered
 test-demo: $(STAMP)
 	$(BIN)/python -m pytest -q -m demo tests
 

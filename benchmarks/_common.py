@@ -54,7 +54,7 @@ def parser(name: str, description: str) -> argparse.ArgumentParser:
                    help="data root (default ../shared/data when present, else project-made fixtures)")
     p.add_argument("--out", type=Path, default=None, help=f"JSON output (default {DEFAULT_OUT_DIR}/{name}.json)")
     p.add_argument("--work-dir", type=Path, default=None,
-                   help="scratch folder for stores and checkpoints (default: a temporary folder, removed)")
+                   help="scratch folder: each run works in a new sub-folder of it, kept (default: a temporary folder, removed)")
     p.add_argument("--threads", default="auto",
                    help="CPU threads for torch and BLAS: a number, or 'auto' = all usable cores unless the "
                         "load average says other processes are busy, then 1 (smoke: 1)")
@@ -124,9 +124,9 @@ def setup(name: str, args: argparse.Namespace, argv: Sequence[str] | None,
     threads, why = choose_threads(getattr(args, "threads", "auto"), bool(args.smoke))
     apply_threads(threads)
     tmp = None
-    if args.work_dir is not None:
-        work = Path(args.work_dir)
-        work.mkdir(parents=True, exist_ok=True)
+    if args.work_dir is not None:  # a new folder inside it: stores must start empty (no cache hits)
+        Path(args.work_dir).mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=args.work_dir))
     else:
         tmp = tempfile.TemporaryDirectory(prefix=f"taskdiff-bench-{name}-")
         work = Path(tmp.name)

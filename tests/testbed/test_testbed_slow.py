@@ -1,6 +1,6 @@
 """Full-size testbed tests (``make test-slow``): the demo, zero-shot transfer, planted effects.
 
-They share one store: the demo runs once (world, encoder, profiles, transfer grid, report)
+They run in `make test-slow` (CI) and alone in `make test-demo`. They share one store: the demo runs once (world, encoder, profiles, transfer grid, report)
 and the other tests read its outputs or add a few runs to the same store. The store is
 ``$TASKDIFF_TESTBED_STORE`` if set, else ``demo-output/store`` when ``make demo`` has been
 run (its encoder and runs are then reused: minutes instead of a cold ~12), else a session
