@@ -279,6 +279,27 @@ def atomic_write_csv(df_or_rows: Any, path: str | Path, *,
     return atomic_write_text(path, text)
 
 
+#: (path, device, inode, size, mtime_ns) -> hex digest, for :func:`sha256_file_cached`.
+_DIGESTS: dict[tuple, str] = {}
+
+
+def sha256_file_cached(path: str | Path) -> str:
+    """:func:`sha256_file`, remembered in this process while the file's stat is unchanged.
+
+    A done-check of the run store verifies every checksummed file, and a profile or a
+    study checks the same runs many times (a kept e5-small encoder is 470 MB: ~1.5 s a
+    hash). Any rewrite changes the size or the nanosecond mtime, so a changed file is
+    hashed again; each new process hashes once. (Written by hand: a dict keyed by
+    ``os.stat`` fields is all it takes.)
+    """
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    digest = _DIGESTS.get(key)
+    if digest is None:
+        digest = _DIGESTS[key] = sha256_file(path)
+    return digest
+
+
 def sha256_file(path: str | Path) -> str:
     """The hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
     digest = hashlib.sha256()

@@ -25,7 +25,7 @@ import filelock
 
 from taskdiff import provenance
 from taskdiff.errors import ConfigError, DataError, TaskdiffError, safe_join
-from taskdiff.io import atomic_write_json, is_temp_file, read_json, remove_temp_files, sha256_file
+from taskdiff.io import atomic_write_json, is_temp_file, read_json, remove_temp_files, sha256_file_cached
 from taskdiff.paths import default_home
 
 __all__ = ["RunHandle", "RunLockedError", "RunNotDoneError", "RunResult", "RunSpec",
@@ -171,7 +171,7 @@ class RunHandle:
         if missing:
             raise FileNotFoundError(f"run {self.run_id}: listed files missing: {missing}")
         atomic_write_json(self.path / METRICS, dict(metrics))
-        sums = {n: sha256_file(self.path / n) for n in [CONFIG, METRICS, *names]}
+        sums = {n: sha256_file_cached(self.path / n) for n in [CONFIG, METRICS, *names]}
         with contextlib.suppress(FileNotFoundError):
             (self.path / ERROR).unlink()
         atomic_write_json(self.path / DONE, {"format": FORMAT, "run_id": self.run_id,
@@ -256,7 +256,7 @@ class RunStore:
             return "DONE marker of another run or format"
         for name, digest in done["sha256"].items():
             try:
-                if sha256_file(safe_join(path, name)) != digest:
+                if sha256_file_cached(safe_join(path, name)) != digest:
                     return f"checksum mismatch: {name}"
             except (OSError, ConfigError) as err:
                 return f"listed file unreadable: {name} ({err})"

@@ -423,3 +423,21 @@ def test_fn_errors_are_not_mistaken_for_lock_timeouts(store: RunStore):
     with pytest.raises(filelock.Timeout) as info:
         store.get_or_run(RunSpec("target", CONFIG), fn)
     assert not isinstance(info.value, RunLockedError)
+
+
+def test_done_check_hashes_an_unchanged_file_once_and_a_rewritten_one_again(tmp_path, monkeypatch):
+    import os
+
+    import taskdiff.io as tio
+
+    calls = []
+    real = tio.sha256_file
+    monkeypatch.setattr(tio, "sha256_file", lambda p: calls.append(str(p)) or real(p))
+    f = tmp_path / "weights.bin"
+    f.write_bytes(b"a" * 1000)
+    first = tio.sha256_file_cached(f)
+    assert tio.sha256_file_cached(f) == first and len(calls) == 1  # unchanged: remembered
+    f.write_bytes(b"b" * 1000)  # same size, new content: the mtime moves
+    st = os.stat(f)
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # even on a coarse clock
+    assert tio.sha256_file_cached(f) == real(f) != first and len(calls) == 2
