@@ -340,7 +340,7 @@ def _train_budget(handle, task, model_path, train_rows, held_rows, budget: Budge
     recorder, train_fmt, train_enc = _recording(s, budget, inputs, extra)
     trainer = train_phase(s.model, s.tokenizer, train_fmt, s.train_rows, s.labels, budget.train_config(),
                           handle.checkpoint_dir, seed, None, primary_key(task.metric), recorder, s.max_length,
-                          context.progress, callbacks=[curve, *extra])
+                          context.progress, callbacks=[curve, *extra], checkpoints=False)  # ~1 min: redo, not save
     final = curve.final_units if curve.final_units is not None else evaluate_held_out(trainer.model)
     np.savez(handle.file(HELD_OUT_FILE), ids=np.array([r["id"] for r in s.held_rows]),
              **{k: v for k, v in final.items() if k != "logits"})

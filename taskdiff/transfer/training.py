@@ -84,12 +84,14 @@ def _trainer_class():
 
 
 def training_arguments(cfg: TrainConfig, output_dir: Path, seed: int, precision: str, has_selection: bool,
-                       primary: str, progress: bool = True):
-    """``TrainingArguments`` for one phase (epoch checkpoints, selection on English dev)."""
+                       primary: str, progress: bool = True, checkpoints: bool = True):
+    """``TrainingArguments`` for one phase (epoch checkpoints unless ``checkpoints=False``, selection on English dev)."""
     import torch
     from transformers import TrainingArguments
 
     select = has_selection and cfg.select_best
+    if select and not checkpoints:
+        raise ValueError("model selection (select_best) reloads the best epoch's checkpoint: it needs checkpoints")
     return TrainingArguments(
         output_dir=str(output_dir), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps, warmup_steps=cfg.warmup_ratio, weight_decay=cfg.weight_decay,
@@ -97,7 +99,7 @@ def training_arguments(cfg: TrainConfig, output_dir: Path, seed: int, precision:
         lr_scheduler_type="linear", seed=seed, data_seed=seed,
         bf16=precision == "bf16", fp16=precision == "fp16", use_cpu=not torch.cuda.is_available(),
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
-        eval_strategy="epoch" if has_selection else "no", save_strategy="epoch",
+        eval_strategy="epoch" if has_selection else "no", save_strategy="epoch" if checkpoints else "no",
         save_total_limit=2, load_best_model_at_end=select,
         metric_for_best_model=primary if select else None, greater_is_better=True,
         logging_strategy="epoch", report_to="none", disable_tqdm=not progress,
@@ -116,10 +118,14 @@ def check_english(rows: list[dict], role: str, language: str = "en") -> None:
 
 def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: TrainConfig, output_dir: Path,
                 seed: int, selection_fn: Callable | None, primary: str, recorder=None, max_length: int = 128,
-                progress: bool = True, callbacks: list | None = None, selection_rows: list[dict] | None = None):
+                progress: bool = True, callbacks: list | None = None, selection_rows: list[dict] | None = None,
+                checkpoints: bool = True):
     """Fine-tune ``model`` on ``train_rows``; resumes from the last checkpoint in ``output_dir``.
 
     ``selection_fn(model) -> scores`` scores the English ``selection_rows`` at each epoch end.
+    ``checkpoints=False`` writes no epoch checkpoint: for short runs (the difficulty
+    budget, about a minute) that are cheaper to redo after an interruption than to save
+    (model + optimiser state: ~640 MB per epoch for e5-small).
 
     Returns
     -------
@@ -144,7 +150,8 @@ def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: Trai
     dataset = datasets.Dataset.from_list(encoded.features)
     if cfg.freeze_embeddings:
         freeze_word_embeddings(model)
-    args = training_arguments(cfg, output_dir, seed, precision, selection_fn is not None, primary, progress)
+    args = training_arguments(cfg, output_dir, seed, precision, selection_fn is not None, primary, progress,
+                              checkpoints)
     cbs = list(callbacks or [])
     if recorder is not None:
         cbs.append(make_dynamics_callback(recorder))

@@ -1,4 +1,5 @@
-"""The null-input model of classification formats trains its head only, and learns the label prior."""
+"""Budget runs: the null-input model of classification formats trains its head only (and learns
+the label prior); no epoch checkpoints are written."""
 
 from __future__ import annotations
 
@@ -48,3 +49,19 @@ def test_null_model_reaches_the_label_prior(context):
     assert spec.config["budget"]["trains"] == "head"
     real_spec, _, _ = budget_spec(task, "tiny", context, budget, "real")
     assert "trains" not in real_spec.config["budget"]
+
+
+def test_difficulty_runs_write_no_epoch_checkpoint(context, monkeypatch):
+    """The budget run is short: it trains without epoch checkpoints (redone if interrupted)."""
+    import taskdiff.transfer.training as training
+    from taskdiff.transfer.tasks import get_task
+
+    seen = []
+    real = training.training_arguments
+    monkeypatch.setattr(training, "training_arguments",
+                        lambda *a, **k: seen.append(a[-1] if len(a) > 7 else k.get("checkpoints")) or real(*a, **k))
+    budget = Budget(epochs=2, learning_rate=1e-3, batch_size=8, precision="fp32", max_train_examples=20,
+                    max_held_out=10)
+    run = budget_run(get_task("snli"), "tiny", context, budget, inputs="real")
+    assert seen == [False]
+    assert not list(run.path.rglob("checkpoint-*"))
