@@ -56,8 +56,8 @@ class Budget(BaseModel):
     epoch (the untrained model, see :mod:`~taskdiff.difficulty.cartography`), and
     variability needs two epochs left (a 2-epoch budget would cost a third less). On SNLI with e5-small (one
     CPU thread) the former budget (3 epochs on at most 2,000 rows at 3e-5, 1,000 held out,
-    3 curve points) took 106 s and reached a normalised loss of 0.70; this one takes about
-    60 s and reaches 0.80. The learning rate was raised because the short schedule at 3e-5
+    3 curve points) took 106 s and reached a normalised loss of 0.70; this one took 76.5 CPU s
+    in the final ``profile_vs_transfer`` run (its 2-epoch variant: 59 s, normalised loss 0.80). The learning rate was raised because the short schedule at 3e-5
     learnt little (0.94, held-out accuracy 0.52); 5e-5 is the top of the usual fine-tuning
     range (1e-4 reached 0.74 on e5-small but is risky for large encoders).
     """
@@ -192,7 +192,7 @@ def null_head_only(fmt_name: str) -> bool:
     one constant distribution: the training label prior (for multiple choice, with its
     choices all empty, the uniform one). The head's bias reaches it without the encoder,
     at a fraction of the cost (no backward pass through the encoder, no AdamW over its
-    weights: 23 s -> a few s for SNLI with e5-small). Tagging and extractive QA keep the
+    weights: vinfo on SNLI with e5-small went from 23 to 8-11 CPU s). Tagging and extractive QA keep the
     positions of their null inputs, and a trained encoder can learn positional priors
     (the first word is often a determiner), so their null models train everything.
     """
