@@ -345,3 +345,19 @@ def test_probing_encoder_setting():
         probing(encoder="trained").encoder_kind()
     shared = _measure_list(["baseline_loss", "cartography", "probing"], {"*": {"budget": {"epochs": 3}}})
     assert {m.name: m.budget["epochs"] for m in shared} == {"baseline_loss": 3, "cartography": 3, "probing": 3}
+
+
+def test_probing_group_settings_enter_the_cache_key_only_when_set():
+    probing = get_measure("probing")
+    assert "groups" not in probing().spec_params() and "headroom" not in probing().spec_params()
+    params = probing(groups={"tense": "syntactic"}, headroom=(0.1, 0.95)).spec_params()
+    assert params["groups"] == {"tense": "syntactic"} and params["headroom"] == [0.1, 0.95]
+
+
+def test_probing_rejects_unknown_group_probes_before_encoding(context, monkeypatch):
+    from taskdiff.difficulty import hidden
+
+    monkeypatch.setattr(hidden.HiddenStateCache, "get", lambda *a, **k: pytest.fail("encoded before checking"))
+    with pytest.raises(UnknownNameError, match="did you mean 'tense'"):
+        get_measure("probing")(probes=["tense"], groups={"tens": "syntactic"}, budget=BUDGET).fit(
+            "snli", "tiny", context)

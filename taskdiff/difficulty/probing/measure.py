@@ -53,7 +53,13 @@ from pathlib import Path
 import numpy as np
 
 from taskdiff.difficulty.base import ENGLISH, Measure, jsonable
-from taskdiff.difficulty.probing.summary import GROUPS, summarise, syntax_semantics_index  # noqa: F401
+from taskdiff.difficulty.probing.summary import (  # noqa: F401
+    GROUPS,
+    check_groups,
+    check_headroom,
+    summarise,
+    syntax_semantics_index,
+)
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError, UnknownNameError
 
@@ -147,6 +153,16 @@ class Probing(Measure):
         Block boundaries (default the paper's).
     test_fraction : float
     layer_aggregate : {"mean", "max", "last"}
+        How each probe's per-layer accuracies are aggregated before base and trained are
+        compared. ``"last"`` looks where fine-tuning acts most (the top layer).
+    groups : dict, optional
+        ``{probe: group}`` re-assigning probes to ``syntactic`` / ``semantic`` / ``surface``
+        for the group scores (default: the suite's SentEval groups; see
+        :mod:`~taskdiff.difficulty.probing.summary`).
+    headroom : (float, float), optional
+        ``(margin, ceiling)``: only probes whose base accuracy is at least the majority
+        baseline + ``margin`` and at most ``ceiling`` enter the group scores (probes at
+        ceiling can only fall, probes at chance are noise); default None: every probe.
     batch_size, max_length : int
         Of the hidden-state pass.
     encoder : {"budget", "intermediate"}, optional
@@ -191,7 +207,8 @@ class Probing(Measure):
                  layers: list[int] | str | None = None, max_sentences: int | None = 500,
                  max_examples: int | None = 2000, min_examples: int = 20, word_pooling: str = "mean",
                  control: bool = True, mdl: bool = False, mdl_fractions: list[float] | None = None,
-                 test_fraction: float = 0.25, layer_aggregate: str = "mean", batch_size: int = 32,
+                 test_fraction: float = 0.25, layer_aggregate: str = "mean", groups: dict | None = None,
+                 headroom: tuple[float, float] | None = None, batch_size: int = 32,
                  max_length: int = 512, encoder: str | None = None, budget=None, intermediate_train=None,
                  precision: str = "auto", suite_seed: int = 0, blas_threads: int | None = 1):
         self.treebank = treebank
@@ -207,6 +224,8 @@ class Probing(Measure):
         self.mdl_fractions = mdl_fractions
         self.test_fraction = test_fraction
         self.layer_aggregate = layer_aggregate
+        self.groups = groups
+        self.headroom = headroom
         self.batch_size = batch_size
         self.max_length = max_length
         self.encoder = encoder
@@ -266,6 +285,11 @@ class Probing(Measure):
         params["precision"] = resolve_hidden_precision(self.precision)
         params["treebank"] = None if self.treebank is None else str(self.treebank)
         params.pop("blas_threads")  # speed only
+        for key in ("groups", "headroom"):  # summary-only settings: absent when unset (older keys stay valid)
+            if params[key] is None:
+                params.pop(key)
+            else:
+                params[key] = dict(params[key]) if key == "groups" else list(params[key])
         return params
 
     def cache_key(self, task, context):
@@ -351,6 +375,8 @@ class Probing(Measure):
         path = self.treebank_path(context)
         full = load_suite(path, max_sentences=self.max_sentences, seed=self.suite_seed, min_examples=self.min_examples)
         names = self._probe_names(full)
+        check_groups(self.groups, names)
+        check_headroom(self.headroom)
         sub, sent_rows, word_rows = sub_suite(full, names)
         run_id, trained_path, reused = self.trained_encoder(task, model, context, cost)
         encoders = {"base": (f"base:{model}", context.model_path(model)), "trained": (run_id, trained_path)}
@@ -368,7 +394,8 @@ class Probing(Measure):
             results[key] = self._fits(context, encoder_id, states, sub, sent_rows, word_rows, names, layer_idx)
         self.results_ = results
         self.n_forward_batches_ = batches
-        self.result_ = summarise(sub, results, layer_idx, self.layer_aggregate)
+        self.result_ = summarise(sub, results, layer_idx, self.layer_aggregate, groups=self.groups,
+                                 headroom=self.headroom)
         params = self.spec_params()
         self.result_.update(encoder=kind, encoder_run=run_id, reused_encoder=reused,
                             reused_intermediate=reused and kind == "intermediate", treebank=str(path),

@@ -5,6 +5,19 @@ fitted layers for each encoder (``"mean"`` of the per-layer values, ``"max"`` be
 ``"last"``) and the change is trained minus base. Groups (syntactic, semantic, surface)
 average the accuracy changes of their probes; :func:`syntax_semantics_index` contrasts the
 syntactic and semantic ones.
+
+Two settings shape the group scores without changing any per-probe value:
+
+* ``groups`` re-assigns probes to groups (SentEval's grouping is a convention: in a
+  language whose number and tense are marked by agreement, ``tense`` / ``subj_number`` /
+  ``obj_number`` are what an agreement task is about, i.e. morphosyntax);
+* ``headroom`` = ``(margin, ceiling)`` keeps in the group scores only the probes whose *base*
+  accuracy is at least the majority baseline + ``margin`` (the base encoder represents the
+  property at all) and at most ``ceiling`` (the accuracy has room to rise). A probe at
+  ceiling can only fall, so it measures forgetting, not which knowledge a task adds; a
+  probe at chance adds noise. The rule looks at the base encoder only, never at the
+  trained one, so it cannot select probes by the effect being measured. Left-out probes
+  keep their per-probe values and are listed in ``excluded`` with the reason.
 """
 
 from __future__ import annotations
@@ -44,7 +57,52 @@ def _aggregate(values, how: str) -> float | None:
 
 
 
-def summarise(suite, results: dict, layers: list[int], layer_aggregate: str = "mean") -> dict:
+def check_groups(groups, names) -> dict:
+    """``groups`` ({probe: group}) validated against the probe ``names`` and :data:`GROUPS`."""
+    from taskdiff.errors import ConfigError, UnknownNameError
+
+    groups = dict(groups or {})
+    for name, group in groups.items():
+        if name not in names:
+            raise UnknownNameError("probe (in groups)", name, names)
+        if group not in GROUPS:
+            raise ConfigError(f"groups[{name!r}] must be one of {GROUPS}, found {group!r}")
+    return groups
+
+
+def check_headroom(headroom) -> tuple[float, float] | None:
+    """``headroom`` as ``(margin, ceiling)`` floats, or None; a clear error otherwise."""
+    from taskdiff.errors import ConfigError
+
+    if headroom is None:
+        return None
+    try:
+        margin, ceiling = (float(v) for v in headroom)
+    except (TypeError, ValueError):
+        raise ConfigError(f"headroom must be (margin over the majority baseline, ceiling), "
+                          f"e.g. (0.1, 0.95); found {headroom!r}") from None
+    if not (0.0 <= margin < 1.0 and 0.0 < ceiling <= 1.0):
+        raise ConfigError(f"headroom must have 0 <= margin < 1 and 0 < ceiling <= 1, found {headroom!r}")
+    return margin, ceiling
+
+
+def headroom_reason(entry: dict, headroom) -> str | None:
+    """Why a probe (a per-probe entry) is left out of the group scores, or None to keep it."""
+    if headroom is None:
+        return None
+    margin, ceiling = headroom
+    acc, majority = entry["base"]["accuracy"], entry["base"]["majority_accuracy"]
+    if acc is None:
+        return "no base accuracy"
+    if majority is not None and acc < majority + margin:
+        return f"base accuracy {acc:.3f} < majority {majority:.3f} + {margin:g} (not represented)"
+    if acc > ceiling:
+        return f"base accuracy {acc:.3f} > {ceiling:g} (at ceiling: can only fall)"
+    return None
+
+
+def summarise(suite, results: dict, layers: list[int], layer_aggregate: str = "mean", groups=None,
+              headroom=None) -> dict:
     """Group scores, per-probe tables and per-encoder means of the probe results.
 
     Parameters
@@ -57,15 +115,22 @@ def summarise(suite, results: dict, layers: list[int], layer_aggregate: str = "m
         The fitted layers, ascending.
     layer_aggregate : {"mean", "max", "last"}
         How a probe's per-layer values are aggregated for each encoder.
+    groups : dict, optional
+        ``{probe: group}`` overriding the suite's groups (see the module docstring).
+    headroom : (float, float), optional
+        ``(margin, ceiling)``: only probes with majority + margin <= base accuracy <= ceiling
+        enter the group scores (see the module docstring).
 
     Returns
     -------
     dict
         The scores of :class:`~taskdiff.difficulty.probing.measure.Probing` (JSON-able).
     """
+    groups = check_groups(groups, list(suite.probes))
+    headroom = check_headroom(headroom)
     per_probe = {}
     for name, probe in suite.probes.items():
-        entry = {"group": probe.group, "level": probe.level, "per_layer": []}
+        entry = {"group": groups.get(name, probe.group), "level": probe.level, "per_layer": []}
         values = {}
         for key in ("base", "trained"):
             rows = {r["layer"]: r for r in results[key] if r["probe"] == name}
@@ -86,17 +151,22 @@ def summarise(suite, results: dict, layers: list[int], layer_aggregate: str = "m
                                                       for k, r in (("base", b), ("trained", t))
                                                       for m in ("accuracy", "selectivity", "mdl_compression")}})
         per_probe[name] = entry
-    group = {g: _mean(e["delta"]["accuracy"] for e in per_probe.values() if e["group"] == g) for g in GROUPS}
+    excluded = {n: r for n, r in ((n, headroom_reason(e, headroom)) for n, e in per_probe.items()) if r}
+    scored = {n: e for n, e in per_probe.items() if n not in excluded}
+    group = {g: _mean(e["delta"]["accuracy"] for e in scored.values() if e["group"] == g) for g in GROUPS}
     summary = {
         "syntactic": group["syntactic"], "semantic": group["semantic"], "surface": group["surface"],
         "syntax_semantics_index": syntax_semantics_index(group["syntactic"], group["semantic"]),
         "selectivity": _mean(e["delta"]["selectivity"] for e in per_probe.values()),
         "mdl_compression": _mean(e["delta"]["mdl_compression"] for e in per_probe.values()),
         "layer_aggregate": layer_aggregate,
+        "group_probes": {g: [n for n, e in scored.items() if e["group"] == g] for g in GROUPS},
+        "excluded": excluded,
+        "headroom": list(headroom) if headroom is not None else None,
     }
     for key in ("base", "trained"):
         summary[key] = {
-            **{f"{g}_accuracy": _mean(e[key]["accuracy"] for e in per_probe.values() if e["group"] == g)
+            **{f"{g}_accuracy": _mean(e[key]["accuracy"] for e in scored.values() if e["group"] == g)
                for g in GROUPS},
             "selectivity": _mean(e[key]["selectivity"] for e in per_probe.values()),
             "mdl_compression": _mean(e[key]["mdl_compression"] for e in per_probe.values()),
