@@ -162,31 +162,37 @@ def test_label_noise_lowers_v_information_and_raises_ambiguous_hard(demo_dir, de
     assert all(a > b for a, b in zip(entail, entail[1:])), entail
 
 
-#: Smallest contrast (accuracy, 0-1) that counts as "raises more": probe deltas of a single
-#: task move by up to +-0.05 at layer 0, whose word embeddings are frozen during training,
-#: so a smaller contrast between task groups is not told apart from noise.
+#: Smallest contrast (accuracy, 0-1) that counts as "raises more": over seeds 1-4 the
+#: per-seed contrasts of this design have a standard deviation of about 0.03, so the mean of
+#: the demo's two seeds has a standard error of about 0.02.
 MIN_CONTRAST = 0.02
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not recovered in this testbed: every intermediate task lowers most probes (forgetting) and "
-    "the group contrasts stay below MIN_CONTRAST; see docs/testbed.md, 'Probing treebank'"))
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "not established in this testbed: the syntactic contrast is positive but below MIN_CONTRAST "
+    "(within seed noise); see docs/testbed.md, 'Probing treebank'"))
 def test_syntactic_tasks_raise_syntactic_probes_and_semantic_tasks_semantic_ones(demo_dir, demo_world):
-    """Issue criterion: syntactic intermediate tasks raise the syntactic probes more than the
-    semantic tasks do, and vice versa, each by at least MIN_CONTRAST (all 4,000 treebank
-    sentences, built-in and testbed probes). Strict xfail: it documents a known negative
-    result, and fails (XPASS) the day the testbed recovers the effect."""
+    """Issue criterion: syntactic intermediate tasks (POS, agreement) raise the syntactic probes
+    more than the semantic tasks (entailment, paraphrase) do, and vice versa, each contrast
+    averaged over the demo's two seeds by at least MIN_CONTRAST (all 4,000 treebank sentences,
+    the world's probe groups, the headroom rule, top layer: ``testbed.probes.probing_params``).
+    Strict xfail: it documents a known negative result, and fails (XPASS) the day the testbed
+    recovers the effect."""
     from taskdiff.demo import read_summary, train_configs
+    from taskdiff.testbed.probes import probing_params
 
     store = read_summary(demo_dir)["store"]
     inter_cfg, _ = train_configs()
     params = {"probing": {"treebank": str(demo_world.treebank()), "intermediate_train": inter_cfg.model_dump(),
-                          "mdl": False, "control": False, "max_sentences": None}}
-    syn = {n: _profile(demo_world, store, n, ["probing"], params, seed=1)["probing"] for n in ("tb_pos", "tb_agree")}
-    sem = {n: _profile(demo_world, store, n, ["probing"], params, seed=1)["probing"] for n in ("tb_entail", "tb_para")}
-    syn_gain_syn = np.mean([p["syntactic"] for p in syn.values()])
-    syn_gain_sem = np.mean([p["syntactic"] for p in sem.values()])
-    sem_gain_syn = np.mean([p["semantic"] for p in syn.values()])
-    sem_gain_sem = np.mean([p["semantic"] for p in sem.values()])
-    assert syn_gain_syn - syn_gain_sem >= MIN_CONTRAST, (syn, sem)
-    assert sem_gain_sem - sem_gain_syn >= MIN_CONTRAST, (syn, sem)
+                          "mdl": False, "control": False, "max_sentences": None, **probing_params()}}
+    contrasts = []
+    for seed in (1, 2):  # the demo's seeds: its transfer runs are the intermediate encoders
+        res = {n: _profile(demo_world, store, n, ["probing"], params, seed=seed)["probing"]
+               for n in ("tb_pos", "tb_agree", "tb_entail", "tb_para")}
+        mean = lambda names, g: np.mean([res[n][g] for n in names])  # noqa: E731
+        syn, sem = ("tb_pos", "tb_agree"), ("tb_entail", "tb_para")
+        contrasts.append((mean(syn, "syntactic") - mean(sem, "syntactic"),
+                          mean(sem, "semantic") - mean(syn, "semantic")))
+    syn_contrast, sem_contrast = np.mean(contrasts, axis=0)
+    assert syn_contrast >= MIN_CONTRAST, contrasts
+    assert sem_contrast >= MIN_CONTRAST, contrasts

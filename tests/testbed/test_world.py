@@ -206,3 +206,19 @@ def test_treebank_has_probe_annotation(small_world):
     custom = build_probe_suite(sents, seed=0, min_examples=2, probes=["subj_category", "rel_attachment"])
     assert {p.group for p in custom.probes.values()} <= {"semantic", "syntactic"}
     assert set(custom.probes["subj_category"].labels) <= {"animal", "human"}
+
+
+def test_probing_params_are_valid_probing_settings_for_the_world_treebank(small_world):
+    """The testbed's comparison settings name real probes of a world treebank and build a
+    probing measure (the groups move the agreement features to syntax)."""
+    from taskdiff.difficulty import get_measure
+    from taskdiff.difficulty.probing.suites import build_probe_suite
+    from taskdiff.difficulty.probing.summary import check_groups, check_headroom
+    from taskdiff.testbed.probes import HEADROOM, WORLD_GROUPS, probing_params
+
+    params = probing_params()
+    spec = get_measure("probing")(**params).spec_params()
+    assert spec["groups"] == WORLD_GROUPS and spec["headroom"] == list(HEADROOM)
+    assert set(WORLD_GROUPS.values()) == {"syntactic"} and check_headroom(params["headroom"]) == HEADROOM
+    suite = build_probe_suite(small_world.treebank(), min_examples=2)
+    assert check_groups(params["groups"], list(suite.probes)) == WORLD_GROUPS
