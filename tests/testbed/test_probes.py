@@ -40,4 +40,3 @@ def test_comments_and_meanings():
     assert set(TESTBED_PROBES.values()) <= {"syntactic", "semantic", "surface"}
     a = probe_meanings(G.rng_for(0, "t"), G.SamplerConfig(), 50)
     assert a == probe_meanings(G.rng_for(0, "t"), G.SamplerConfig(), 50) and len(a) == 50
-
