@@ -101,6 +101,30 @@ def headroom_reason(entry: dict, headroom) -> str | None:
     return None
 
 
+def _probe_entry(name: str, group: str, level: str, results: dict, layers: list[int], layer_aggregate: str) -> dict:
+    """Base, trained and change of one probe (aggregated over ``layers``), and its per-layer table."""
+    entry = {"group": group, "level": level, "per_layer": []}
+    values = {}
+    for key in ("base", "trained"):
+        rows = {r["layer"]: r for r in results[key] if r["probe"] == name}
+        for metric in METRICS:
+            seq = [rows[l].get(metric) if l in rows else None for l in layers]
+            seq = [float("nan") if v is None else float(v) for v in seq]
+            values[(key, metric)] = _aggregate(seq, layer_aggregate)
+        entry[key] = {m: values[(key, m)] for m in METRICS}
+        entry[key]["majority_accuracy"] = next((r["majority_accuracy"] for r in rows.values()), None)
+    entry["delta"] = {m: (values[("trained", m)] - values[("base", m)]
+                          if values[("trained", m)] is not None and values[("base", m)] is not None else None)
+                      for m in METRICS}
+    base_rows = {r["layer"]: r for r in results["base"] if r["probe"] == name}
+    trained_rows = {r["layer"]: r for r in results["trained"] if r["probe"] == name}
+    for l in layers:
+        b, t = base_rows.get(l, {}), trained_rows.get(l, {})
+        entry["per_layer"].append({"layer": l, **{f"{m}_{k}": finite_or_none(r.get(m))
+                                                  for k, r in (("base", b), ("trained", t)) for m in METRICS}})
+    return entry
+
+
 def summarise(suite, results: dict, layers: list[int], layer_aggregate: str = "mean", groups=None,
               headroom=None) -> dict:
     """Group scores, per-probe tables and per-encoder means of the probe results.
@@ -128,29 +152,9 @@ def summarise(suite, results: dict, layers: list[int], layer_aggregate: str = "m
     """
     groups = check_groups(groups, list(suite.probes))
     headroom = check_headroom(headroom)
-    per_probe = {}
-    for name, probe in suite.probes.items():
-        entry = {"group": groups.get(name, probe.group), "level": probe.level, "per_layer": []}
-        values = {}
-        for key in ("base", "trained"):
-            rows = {r["layer"]: r for r in results[key] if r["probe"] == name}
-            for metric in ("accuracy", "selectivity", "mdl_compression"):
-                seq = [rows[l].get(metric) if l in rows else None for l in layers]
-                seq = [float("nan") if v is None else float(v) for v in seq]
-                values[(key, metric)] = _aggregate(seq, layer_aggregate)
-            entry[key] = {m: values[(key, m)] for m in ("accuracy", "selectivity", "mdl_compression")}
-            entry[key]["majority_accuracy"] = next((r["majority_accuracy"] for r in rows.values()), None)
-        entry["delta"] = {m: (values[("trained", m)] - values[("base", m)]
-                              if values[("trained", m)] is not None and values[("base", m)] is not None else None)
-                          for m in ("accuracy", "selectivity", "mdl_compression")}
-        base_rows = {r["layer"]: r for r in results["base"] if r["probe"] == name}
-        trained_rows = {r["layer"]: r for r in results["trained"] if r["probe"] == name}
-        for l in layers:
-            b, t = base_rows.get(l, {}), trained_rows.get(l, {})
-            entry["per_layer"].append({"layer": l, **{f"{m}_{k}": finite_or_none(r.get(m))
-                                                      for k, r in (("base", b), ("trained", t))
-                                                      for m in ("accuracy", "selectivity", "mdl_compression")}})
-        per_probe[name] = entry
+    per_probe = {name: _probe_entry(name, groups.get(name, probe.group), probe.level, results, layers,
+                                    layer_aggregate)
+                 for name, probe in suite.probes.items()}
     excluded = {n: r for n, r in ((n, headroom_reason(e, headroom)) for n, e in per_probe.items()) if r}
     scored = {n: e for n, e in per_probe.items() if n not in excluded}
     group = {g: _mean(e["delta"]["accuracy"] for e in scored.values() if e["group"] == g) for g in GROUPS}
