@@ -45,6 +45,7 @@ WORLD_GROUPS = {"tense": "syntactic", "subj_number": "syntactic", "obj_number": 
 #: encoder ``upos`` (1.00), ``deprel``, ``subj_number`` and ``rel_attachment`` (0.95-0.98) can
 #: only fall and ``coordination_inversion`` / ``odd_one_out`` are at chance (0.50-0.60).
 HEADROOM = (0.10, 0.95)
+UPWARD, DOWNWARD = ("a", "some"), ("every", "all", "no")
 
 
 def probing_params() -> dict:
@@ -57,7 +58,6 @@ def probing_params() -> dict:
     ``docs/testbed.md`` ("Probing treebank").
     """
     return {"groups": dict(WORLD_GROUPS), "headroom": list(HEADROOM), "layers": [-1], "layer_aggregate": "last"}
-UPWARD, DOWNWARD = ("a", "some"), ("every", "all", "no")
 
 
 def _category(np_: G.NP) -> str | None:

@@ -192,6 +192,8 @@ class Probing(Measure):
     result_ : dict
         ``syntactic``, ``semantic``, ``surface``, ``syntax_semantics_index``,
         ``selectivity``, ``mdl_compression``, ``per_probe``, ``base``, ``trained``,
+        ``group_probes`` (the probes of each group score), ``excluded`` (probes left out by
+        ``headroom``, with the reason), ``headroom``,
         ``encoder``, ``encoder_run``, ``reused_encoder``, ``reused_intermediate``,
         ``n_sentences``, ``forward_batches``, ``layers``, ``dropped``.
     results_ : dict
@@ -285,11 +287,11 @@ class Probing(Measure):
         params["precision"] = resolve_hidden_precision(self.precision)
         params["treebank"] = None if self.treebank is None else str(self.treebank)
         params.pop("blas_threads")  # speed only
-        for key in ("groups", "headroom"):  # summary-only settings: absent when unset (older keys stay valid)
-            if params[key] is None:
-                params.pop(key)
-            else:
-                params[key] = dict(params[key]) if key == "groups" else list(params[key])
+        # summary-only settings: absent from the key when unset, so older cache keys stay valid
+        for key, canonical in (("groups", dict), ("headroom", list)):
+            value = params.pop(key)
+            if value is not None:
+                params[key] = canonical(value)
         return params
 
     def cache_key(self, task, context):

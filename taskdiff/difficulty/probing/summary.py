@@ -101,25 +101,25 @@ def headroom_reason(entry: dict, headroom) -> str | None:
     return None
 
 
-def _probe_entry(name: str, group: str, level: str, results: dict, layers: list[int], layer_aggregate: str) -> dict:
-    """Base, trained and change of one probe (aggregated over ``layers``), and its per-layer table."""
+def _probe_entry(group: str, level: str, rows: dict, layers: list[int], layer_aggregate: str) -> dict:
+    """Base, trained and change of one probe (aggregated over ``layers``), and its per-layer table.
+
+    ``rows``: ``"base"`` / ``"trained"`` -> {layer: result row} of this probe.
+    """
     entry = {"group": group, "level": level, "per_layer": []}
     values = {}
     for key in ("base", "trained"):
-        rows = {r["layer"]: r for r in results[key] if r["probe"] == name}
         for metric in METRICS:
-            seq = [rows[l].get(metric) if l in rows else None for l in layers]
+            seq = [rows[key][l].get(metric) if l in rows[key] else None for l in layers]
             seq = [float("nan") if v is None else float(v) for v in seq]
             values[(key, metric)] = _aggregate(seq, layer_aggregate)
         entry[key] = {m: values[(key, m)] for m in METRICS}
-        entry[key]["majority_accuracy"] = next((r["majority_accuracy"] for r in rows.values()), None)
+        entry[key]["majority_accuracy"] = next((r["majority_accuracy"] for r in rows[key].values()), None)
     entry["delta"] = {m: (values[("trained", m)] - values[("base", m)]
                           if values[("trained", m)] is not None and values[("base", m)] is not None else None)
                       for m in METRICS}
-    base_rows = {r["layer"]: r for r in results["base"] if r["probe"] == name}
-    trained_rows = {r["layer"]: r for r in results["trained"] if r["probe"] == name}
     for l in layers:
-        b, t = base_rows.get(l, {}), trained_rows.get(l, {})
+        b, t = rows["base"].get(l, {}), rows["trained"].get(l, {})
         entry["per_layer"].append({"layer": l, **{f"{m}_{k}": finite_or_none(r.get(m))
                                                   for k, r in (("base", b), ("trained", t)) for m in METRICS}})
     return entry
@@ -152,7 +152,12 @@ def summarise(suite, results: dict, layers: list[int], layer_aggregate: str = "m
     """
     groups = check_groups(groups, list(suite.probes))
     headroom = check_headroom(headroom)
-    per_probe = {name: _probe_entry(name, groups.get(name, probe.group), probe.level, results, layers,
+    by_probe = {name: {"base": {}, "trained": {}} for name in suite.probes}
+    for key in ("base", "trained"):
+        for r in results[key]:
+            if r["probe"] in by_probe:
+                by_probe[r["probe"]][key][r["layer"]] = r
+    per_probe = {name: _probe_entry(groups.get(name, probe.group), probe.level, by_probe[name], layers,
                                     layer_aggregate)
                  for name, probe in suite.probes.items()}
     excluded = {n: r for n, r in ((n, headroom_reason(e, headroom)) for n, e in per_probe.items()) if r}
