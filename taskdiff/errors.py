@@ -65,7 +65,7 @@ class UnknownNameError(TaskdiffError, KeyError):
 
 
 class NumericalError(TaskdiffError):
-    """Training produced a NaN or infinite loss."""
+    """A numerical failure: training produced a NaN or infinite loss, a model could not be fitted."""
 
 
 class ZeroShotViolation(TaskdiffError):

@@ -35,6 +35,9 @@ from taskdiff.analysis.table import StudyTable
 
 __all__ = ["MixedGainModel", "MixedGainResults"]
 
+#: Optimisers tried for every fit (statsmodels ``MixedLM.fit(method=...)``); the best is kept.
+OPTIMIZERS = (("lbfgs", "powell"), ("nm",), ("bfgs",), ("powell",))
+
 
 @dataclass
 class MixedGainResults(CoefficientResults):
@@ -111,8 +114,8 @@ class MixedGainModel:
         used, notes = self._factors(sizes)
         for j, g in enumerate(used):
             data[f"g{j}"] = pd.factorize(rows[g])[0]
-        res, caught = self._fit_sm(data, len(features), used)
-        notes += sorted({str(w.message).split("\n")[0] for w in caught})
+        res, caught, used, dropped = self._fit_robust(data, len(features), used)
+        notes += dropped + sorted({str(w.message).split("\n")[0] for w in caught})
         k = len(features)
         names = ["const"] + features
         fe = np.asarray(res.fe_params)
@@ -143,14 +146,76 @@ class MixedGainModel:
                 used.append(g)
         return used, notes
 
+    def _fit_robust(self, data: pd.DataFrame, k: int, used: list[str]):
+        """Fit with the factors ``used``; on a singular Hessian, without one factor at a time.
+
+        A variance component estimated on the boundary (0) can leave statsmodels' Hessian
+        singular (``LinAlgError`` after the optimiser has finished, seen with statsmodels
+        0.15 on the demo study). A factor whose variance is 0 does not change the fixed
+        effects, so the model without it is the same model, estimable: each factor is
+        dropped in turn and the fit with the highest (RE)ML log-likelihood kept, with a note.
+
+        Returns
+        -------
+        (results, caught warnings, factors used, notes on dropped factors)
+
+        Raises
+        ------
+        NumericalError
+            When no subset of the factors can be fitted.
+        """
+        from taskdiff.errors import NumericalError
+
+        try:
+            res, caught = self._fit_sm(data, k, used)
+            return res, caught, used, []
+        except np.linalg.LinAlgError as exc:
+            error = exc
+        best = None
+        for g in used:
+            rest = [f for f in used if f != g]
+            if not rest:
+                continue
+            try:
+                res, caught, kept, notes = self._fit_robust(data, k, rest)
+            except NumericalError:
+                continue
+            if best is None or res.llf > best[0].llf:
+                best = (res, caught, kept, notes + [f"random factor {g!r} dropped: the fit with it failed "
+                                                    f"({error}; a variance component on the boundary, 0)"])
+        if best is None:
+            raise NumericalError(f"{type(self).__name__}: the mixed model could not be fitted with random "
+                                 f"factors {used} or any subset of them ({error})")
+        return best
+
     def _fit_sm(self, data: pd.DataFrame, k: int, used: list[str]):
+        """The best of the fits by :data:`OPTIMIZERS` (converged first, then highest log-likelihood).
+
+        The (RE)ML surface of crossed variance components is not convex: with a variance
+        near 0, statsmodels' default ``lbfgs`` path has been seen to stop at a point 12
+        log-likelihood units below the optimum that Nelder-Mead and BFGS reach (the demo
+        study, statsmodels 0.15). The fits are cheap (one per optimiser), so all are tried.
+        """
         import statsmodels.api as sm
 
         formula = "y ~ " + (" + ".join(f"f{j}" for j in range(k)) or "1")
         vc = {g: f"0 + C(g{j})" for j, g in enumerate(used)}
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model = sm.MixedLM.from_formula(formula, data, groups=np.ones(len(data)),
-                                            re_formula="0", vc_formula=vc)
-            res = model.fit(reml=self.reml, method=["lbfgs", "powell"])
-        return res, [w for w in caught if not issubclass(w.category, DeprecationWarning)]
+        best, error = None, None
+        for method in OPTIMIZERS:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                model = sm.MixedLM.from_formula(formula, data, groups=np.ones(len(data)),
+                                                re_formula="0", vc_formula=vc)
+                try:
+                    res = model.fit(reml=self.reml, method=list(method))
+                except np.linalg.LinAlgError as exc:
+                    error = exc
+                    continue
+            if not np.isfinite(res.llf):
+                continue
+            rank = (bool(res.converged), float(res.llf))
+            if best is None or rank > best[0]:
+                best = (rank, res, [w for w in caught if not issubclass(w.category, DeprecationWarning)])
+        if best is None:
+            raise error or np.linalg.LinAlgError("no optimiser gave a finite log-likelihood")
+        return best[1], best[2]

@@ -146,3 +146,76 @@ def test_mixed_model_on_raw_gain_keeps_target_factor(effect_table):
     assert set(res.variance_components.index) == {"intermediate", "target", "language"}
     assert res.group_sizes == {"intermediate": 12, "target": 3, "language": 4}
     assert res.variance_components["target"] > 0
+
+
+# ----------------------------------------------------------------------------- boundary fits
+@pytest.fixture(scope="module")
+def boundary_table(sim, tmp_path_factory):
+    """No task or language effect at all (task_sd = lang_sd = 0): every variance component's
+    REML estimate is 0, on the boundary, where statsmodels' default optimiser path has been
+    seen to stop far from the optimum or to leave a singular Hessian (the demo study)."""
+    from tests.analysis.conftest import write_study
+
+    gains, profiles = sim.study(3, n_tasks=7, effect=1.0, task_sd=0.0, lang_sd=0.0, noise_sd=0.3,
+                                target_scale={"xnli": 1.0, "pawsx": 1.0, "panx": 1.0})
+    return load_study(write_study(tmp_path_factory.mktemp("boundary"), gains, profiles))
+
+
+def test_mixed_model_on_the_boundary_equals_ols(boundary_table):
+    """With both variance components at 0 the mixed model *is* OLS: same fixed effects (known
+    answer: numpy lstsq), variance components ~0, and the best log-likelihood of the optimisers."""
+    import statsmodels.api as sm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = MixedGainModel(["normalized_baseline_loss"]).fit(boundary_table)
+    rows, X = _design(boundary_table, ["normalized_baseline_loss"], True)
+    beta = np.linalg.lstsq(X, rows["gain_z"].to_numpy(), rcond=None)[0]
+    np.testing.assert_allclose(res.params.to_numpy(), beta, atol=1e-4)
+    assert (res.variance_components < 0.05 * res.residual_variance).all(), res.variance_components
+    model = res.sm_results.model
+    for method in (["lbfgs", "powell"], ["nm"], ["bfgs"]):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                other = model.fit(reml=True, method=method)
+        except np.linalg.LinAlgError:
+            continue
+        assert res.sm_results.llf >= other.llf - 1e-6, (method, other.llf, res.sm_results.llf)
+
+
+def test_mixed_model_drops_a_factor_whose_fit_fails(boundary_table, monkeypatch):
+    """A singular Hessian with a factor: the model is refitted without it, and says so."""
+    original = MixedGainModel._fit_sm
+
+    def failing(self, data, k, used):
+        if "language" in used:
+            raise np.linalg.LinAlgError("Singular matrix")
+        return original(self, data, k, used)
+
+    monkeypatch.setattr(MixedGainModel, "_fit_sm", failing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = MixedGainModel(["normalized_baseline_loss"]).fit(boundary_table)
+    assert list(res.variance_components.index) == ["intermediate"]
+    assert any("'language' dropped" in n and "Singular matrix" in n for n in res.notes), res.notes
+
+
+def test_mixed_model_that_cannot_be_fitted_is_reported_not_raised(boundary_table, monkeypatch):
+    """No subset of factors fits: NumericalError from the model, a message in the report's
+    analysis, and every other analysis still computed."""
+    from taskdiff.analysis.report.analyses import analyse_study
+    from taskdiff.errors import NumericalError
+
+    def failing(self, data, k, used):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(MixedGainModel, "_fit_sm", failing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(NumericalError, match=r"could not be fitted with random factors "
+                                                 r"\['intermediate', 'language'\]"):
+            MixedGainModel(["normalized_baseline_loss"]).fit(boundary_table)
+        out = analyse_study(boundary_table, n_perm=99, n_boot=50)
+    assert not out.mixed.ok and "could not be fitted" in out.mixed.message
+    assert out.multivariable.ok and out.correlations is not None

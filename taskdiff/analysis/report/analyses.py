@@ -17,6 +17,7 @@ from taskdiff.analysis.mixed import MixedGainModel
 from taskdiff.analysis.prediction import GainPredictor
 from taskdiff.analysis.regression import CoefficientResults, GainRegression
 from taskdiff.analysis.table import StudyTable
+from taskdiff.errors import NumericalError
 
 __all__ = ["DEFAULT_MODEL_FEATURES", "ModelOutcome", "StudyAnalysis", "analyse_study"]
 
@@ -65,7 +66,7 @@ def _fit(name: str, model, table: StudyTable, features) -> ModelOutcome:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out.results = model.fit(table)
-    except (InsufficientDataError, IdentificationError) as exc:
+    except (InsufficientDataError, IdentificationError, NumericalError) as exc:
         out.message = str(exc)
     return out
 
