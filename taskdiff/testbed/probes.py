@@ -23,6 +23,27 @@ probe                  group       label (only sentences where it is defined)
                                    modifies the subject or the object (``subj`` / ``obj``)
 =====================  ==========  =============================================================
 
+and two token-level probes, written in the MISC column (``probe.<name>.<group>=<label>``):
+
+=====================  ==========  =============================================================
+probe                  group       label (only words where it is defined)
+=====================  ==========  =============================================================
+``polarity``           semantic    monotonicity marking of a content word (noun, adjective,
+                                   verb): ``up`` where replacing it by something more general
+                                   preserves truth, ``down`` where something more specific
+                                   does (natural logic; the entailment task's reasoning):
+                                   composed from the quantifiers above the word, see
+                                   :func:`polarities`; undefined under ``the`` or a name's
+                                   restrictor-less NP
+``verb_subj_number``   syntactic   number of a finite verb's subject (a relative clause's: its
+                                   head noun's), at past-tense verbs, whose base-language form
+                                   does not show it: the agreement relation, read where
+                                   morphology does not give it away
+=====================  ==========  =============================================================
+
+The token labels are balanced (a seeded random part of the majority class is left
+unlabelled, the same words in every language), so each has a majority baseline of 0.5.
+
 :func:`probe_meanings` samples the treebank's meanings with the world's preferences, more
 coordinations (the coordination-inversion probe) and, in half of the transitive main
 clauses, an animate object drawn at random (as the paraphrase task does for its argument
@@ -37,6 +58,13 @@ from taskdiff.testbed import grammar as G
 
 #: Custom probes of the testbed treebank: name -> group.
 TESTBED_PROBES = {"subj_category": "semantic", "subj_monotonicity": "semantic", "rel_attachment": "syntactic"}
+#: Token-level custom probes of the testbed treebank (MISC column): name -> group.
+TOKEN_PROBES = {"polarity": "semantic", "verb_subj_number": "syntactic"}
+#: Restrictor / scope monotonicity of each determiner (+1 up, -1 down, None: not monotone).
+#: ``the`` and a name are upward in their scope and have no (monotone) restrictor; a number
+#: means "at least n": upward in both.
+RESTRICTOR = {"every": -1, "all": -1, "some": 1, "a": 1, "no": -1, "num": 1}
+SCOPE = {"every": 1, "all": 1, "some": 1, "a": 1, "no": -1, "num": 1, "the": 1, "name": 1}
 #: Built-in probes whose SentEval group ("semantic") is not what they are in this world: number
 #: and tense are read off agreement and inflection morphology, which the agreement task is
 #: about (its "bad" sentences flip the main verb's number), i.e. morphosyntax.
@@ -107,3 +135,97 @@ def probe_meanings(rng, sampler: G.SamplerConfig, n: int, p_coordination: float 
             s = replace(s, clauses=(replace(first, obj=obj),) + s.clauses[1:])
         out.append(s)
     return out
+
+
+# ----------------------------------------------------------------------------- token probes
+def _times(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a * b
+
+
+def polarities(sentence: G.Sentence) -> dict[str, int | None]:
+    """Polarity (+1 up, -1 down, None undefined) of every NP restrictor and verb, by path.
+
+    Paths are those of :class:`~taskdiff.testbed.languages.Realizer` tokens: an NP's words
+    have the NP's path (``s``, ``o``, ``s.r.o``, ``c1.s`` ...), a main verb ``v`` (``c0.v``),
+    a relative clause's verb its NP's path + ``.r``. Composition (surface scope): a
+    restrictor's polarity is the context's times the determiner's restrictor monotonicity;
+    the verb of a clause is in the scope of its subject's and its object's determiners; a
+    relative clause sits in its head NP's restrictor. E.g. *every dog that chased no cat
+    ran*: dog -1, chased -1 x -1 = +1, cat -1 x -1 = +1, ran +1.
+    """
+    out: dict[str, int | None] = {}
+
+    def noun_phrase(np_: G.NP, path: str, polarity: int | None) -> None:
+        out[path] = polarity
+        if np_.rel is not None:
+            clause(np_.rel, "", polarity, rel_path=path + ".r")
+
+    def clause(c: G.Clause, prefix: str, context: int | None, rel_path: str | None = None) -> None:
+        if rel_path is None:
+            det = c.subj.det
+            noun_phrase(c.subj, prefix + "s", _times(context, RESTRICTOR.get(det)))
+            scope, verb, obj = _times(context, SCOPE.get(det)), prefix + "v", prefix + "o"
+        else:  # the gap subject is bound by the head noun: already in its restrictor
+            scope, verb, obj = context, rel_path, rel_path + ".o"
+        if c.obj is None:
+            out[verb] = scope
+            return
+        out[verb] = _times(scope, SCOPE.get(c.obj.det))
+        noun_phrase(c.obj, obj, _times(scope, RESTRICTOR.get(c.obj.det)))
+
+    for i, c in enumerate(sentence.clauses):
+        clause(c, "" if len(sentence.clauses) == 1 else f"c{i}.", 1)
+    return out
+
+
+def token_probe_labels(sentence: G.Sentence, realized) -> list[dict[str, str]]:
+    """``{probe: label}`` of :data:`TOKEN_PROBES` for each word of a realisation of ``sentence``."""
+    pol = polarities(sentence)
+    out = []
+    for t in realized.tokens:
+        labels = {}
+        p = pol.get(t.path) if t.upos in ("NOUN", "ADJ", "VERB") else None
+        if p is not None:
+            labels["polarity"] = "up" if p > 0 else "down"
+        if t.upos == "VERB" and t.feats.get("Tense") == "Past":
+            subj = t.head if t.deprel == "acl:relcl" else next(
+                (u for u in realized.tokens if u.head is t and u.deprel == "nsubj"), None)
+            number = subj.feats.get("Number") if subj is not None else None
+            if number is not None:
+                labels["verb_subj_number"] = number
+        out.append(labels)
+    return out
+
+
+def token_key(token) -> tuple:
+    """A word's identity independent of the language's word order (path, UPOS, concept)."""
+    return token.path, token.upos, token.concept
+
+
+def balanced_keep(labels: list[list[dict[str, str]]], keys: list[list[tuple]], rng) -> dict[str, set]:
+    """Per probe, the ``(sentence, token key)`` pairs to keep so that every label is equally frequent.
+
+    ``labels[i][j]`` are word ``j``'s labels of sentence ``i`` (:func:`token_probe_labels` on
+    the base language), ``keys[i][j]`` its :func:`token_key`. A seeded random subset of each
+    label's words, as large as the rarest label's, is kept.
+    """
+    keep: dict[str, set] = {}
+    for name in TOKEN_PROBES:
+        by_label: dict[str, list] = {}
+        for i, (sent, ks) in enumerate(zip(labels, keys)):
+            for lab, k in zip(sent, ks):
+                if name in lab:
+                    by_label.setdefault(lab[name], []).append((i, k))
+        n = min((len(v) for v in by_label.values()), default=0)
+        chosen: set = set()
+        for lab in sorted(by_label):
+            words = by_label[lab]
+            chosen.update(words[j] for j in rng.permutation(len(words))[:n])
+        keep[name] = chosen
+    return keep
+
+
+def token_misc(labels: dict[str, str], key: tuple, index: int, keep: dict[str, set]) -> str:
+    """The MISC entries (``probe.<name>.<group>=<label>``, ``|``-joined, ``_`` if none) of a word."""
+    parts = [f"probe.{n}.{TOKEN_PROBES[n]}={lab}" for n, lab in labels.items() if (index, key) in keep[n]]
+    return "|".join(parts) or "_"

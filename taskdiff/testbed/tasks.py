@@ -334,12 +334,13 @@ def _conllu(rows: list[dict]) -> str:
         out.append(f"# sent_id = {row['id']}")
         out.append(f"# text = {' '.join(row['tokens'])}")
         out.extend(f"# {c}" for c in row.get("comments", ()))
+        misc = row.get("misc") or ["_"] * len(r.tokens)
         for i, (t, form, tag) in enumerate(zip(r.tokens, row["tokens"], row["tags"])):
             feats = "|".join(f"{k}={v}" for k, v in sorted(t.feats.items())) or "_"
             head = r.heads[i] + 1
             deprel = "root" if r.heads[i] < 0 else t.deprel
             lemma = t.concept or form
-            out.append("\t".join([str(i + 1), form, lemma, tag, "_", feats, str(head), deprel, "_", "_"]))
+            out.append("\t".join([str(i + 1), form, lemma, tag, "_", feats, str(head), deprel, "_", misc[i]]))
         out.append("")
     return "\n".join(out) + "\n"
 

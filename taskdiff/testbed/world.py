@@ -31,6 +31,9 @@ from taskdiff.testbed.pretrain import EncoderConfig
 from taskdiff.testbed.tasks import TaskSpec, generate_task, task_config
 
 WORLD_VERSION = "1"
+#: Version of the probing treebanks' content (2: token-level probes); in the world's key, not
+#: in the encoder's, so a change rebuilds the world's files but reuses its encoder.
+TREEBANK_VERSION = "2"
 
 #: The default intermediate tasks: every kind clean, plus noise ladders of entailment and POS.
 DEFAULT_INTERMEDIATES = (
@@ -110,7 +113,8 @@ class WorldConfig(BaseModel):
     @property
     def key(self) -> str:
         """Hash of the whole config (the world directory's name)."""
-        return config_hash({"config": self.model_dump(mode="json"), "version": WORLD_VERSION})[:16]
+        return config_hash({"config": self.model_dump(mode="json"), "version": WORLD_VERSION,
+                            "treebank": TREEBANK_VERSION})[:16]
 
     @property
     def encoder_key(self) -> str:
@@ -220,21 +224,27 @@ class World:
         (root / "world.json").write_text(dumps_json(info), encoding="utf-8")
 
     def _write_treebanks(self, folder: Path) -> None:
+        from taskdiff.testbed.probes import balanced_keep, probe_comments, probe_meanings, token_key, token_misc, \
+            token_probe_labels
         from taskdiff.testbed.tasks import _conllu
-
-        from taskdiff.testbed.probes import probe_comments, probe_meanings
 
         folder.mkdir(parents=True, exist_ok=True)
         rng = G.rng_for(self.config.seed, "treebank")
         n, custom = self.config.n_treebank, self.config.treebank_probes
         meanings = probe_meanings(rng, self.sampler, n, p_animate_object=0.5 if custom else 0.0)
         comments = [probe_comments(m) if custom else [] for m in meanings]
+        if custom:  # token labels balanced on the base language, the same words kept in every language
+            base = [Realizer(self.lexicons[self.base]).sentence(m) for m in meanings]
+            keep = balanced_keep([token_probe_labels(m, r) for m, r in zip(meanings, base)],
+                                 [[token_key(t) for t in r.tokens] for r in base], G.rng_for(self.config.seed, "balance"))
         for code, lex in self.lexicons.items():
             rows = []
             for i, m in enumerate(meanings):
                 r = Realizer(lex).sentence(m)
+                misc = ([token_misc(lab, token_key(t), i, keep) for lab, t in zip(token_probe_labels(m, r), r.tokens)]
+                        if custom else None)
                 rows.append({"id": f"tb-{i}", "tokens": r.forms, "tags": [t.upos for t in r.tokens], "realized": r,
-                             "comments": comments[i]})
+                             "comments": comments[i], "misc": misc})
             (folder / f"{code}.conllu").write_text(_conllu(rows), encoding="utf-8")
 
     # ------------------------------------------------------------------ using

@@ -206,6 +206,21 @@ def test_treebank_has_probe_annotation(small_world):
     custom = build_probe_suite(sents, seed=0, min_examples=2, probes=["subj_category", "rel_attachment"])
     assert {p.group for p in custom.probes.values()} <= {"semantic", "syntactic"}
     assert set(custom.probes["subj_category"].labels) <= {"animal", "human"}
+    # token-level probes: balanced labels, the same words (by concept) in every language
+    tokens = build_probe_suite(sents, seed=0, min_examples=2, probes=["polarity", "verb_subj_number"])
+    for name, probe in tokens.probes.items():
+        assert probe.level == "token"
+        counts = Counter(probe.labels)
+        assert len(counts) == 2 and len(set(counts.values())) == 1, (name, counts)
+
+    def labelled(code):
+        out = []
+        for i, sent in enumerate(load_sentences(small_world.treebank(code))):
+            out += [(i, t["lemma"], t["misc"]["probe.polarity.semantic"]) for t in sent
+                    if t["misc"] and "probe.polarity.semantic" in t["misc"]]
+        return sorted(out)
+
+    assert labelled("en") == labelled("xa") == labelled("xb") and len(labelled("en")) > 20
 
 
 def test_probing_params_are_valid_probing_settings_for_the_world_treebank(small_world):

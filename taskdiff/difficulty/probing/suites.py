@@ -32,8 +32,10 @@ and is followed only by punctuation: ``A [sep cc B] tail`` becomes ``B sep cc A 
 title-case non-PROPN first word of ``A`` is lower-cased and ``B``'s first letter raised.
 Random choices use ``np.random.default_rng([seed, crc32(probe name)])``. A probe with fewer
 than ``min_examples`` examples or a single class is dropped with its reason.
-Custom sentence-level probes, ``# probe.<name>.<group> = <label>`` comments, join the suite
-after the built-in ones (:mod:`~taskdiff.difficulty.probing.custom`).
+Custom probes join the suite after the built-in ones: sentence-level ones from
+``# probe.<name>.<group> = <label>`` comments, token-level ones from
+``probe.<name>.<group>=<label>`` entries of the MISC column
+(:mod:`~taskdiff.difficulty.probing.custom`).
 
 References: Conneau et al. (2018), "What you can cram into a single vector", ACL.
 """
@@ -47,7 +49,12 @@ from pathlib import Path
 import conllu
 import numpy as np
 
-from taskdiff.difficulty.probing.custom import custom_builder, custom_groups, parse_probe_comments
+from taskdiff.difficulty.probing.custom import (
+    custom_builder,
+    custom_groups,
+    parse_probe_comments,
+    parse_token_probes,
+)
 from taskdiff.errors import DataError, UnknownNameError
 
 SENTLEN_BINS = ((5, 8), (9, 12), (13, 16), (17, 20), (21, 25), (26, 28))
@@ -123,6 +130,7 @@ class _Sent:
     head: list  # 0-based head position, -1 for the root, -2 if missing
     feats: list
     custom: dict = field(default_factory=dict)  # custom probe name -> (group, label)
+    token_custom: dict = field(default_factory=dict)  # name -> (group, {word position: label})
 
     def children(self, i: int) -> list:
         return [j for j, h in enumerate(self.head) if h == i]
@@ -149,9 +157,12 @@ def _convert(tokenlist) -> _Sent:
     pos = {t["id"]: i for i, t in enumerate(toks)}
     head = [-1 if t["head"] == 0 else pos.get(t["head"], -2) for t in toks]
     meta = getattr(tokenlist, "metadata", None) or {}
-    custom = parse_probe_comments(meta, f"sentence {meta.get('sent_id', '?')}")
+    where = f"sentence {meta.get('sent_id', '?')}"
+    custom = parse_probe_comments(meta, where)
+    token_custom = parse_token_probes([t.get("misc") for t in toks], where)
     return _Sent([t["form"] for t in toks], [t["upos"] for t in toks],
-                 [t["deprel"] or "_" for t in toks], head, [t["feats"] or {} for t in toks], custom)
+                 [t["deprel"] or "_" for t in toks], head, [t["feats"] or {} for t in toks], custom,
+                 token_custom)
 
 
 def _base(rel: str) -> str:
@@ -369,7 +380,7 @@ def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int =
     seed : int
         Seed of every random choice (perturbations); same seed, same suite.
     probes : iterable of str, optional
-        Probe names, built-in or custom (``# probe.<name>.<group> = <label>`` comments); all
+        Probe names, built-in or custom (``probe.<name>.<group>`` comments or MISC entries); all
         by default, the built-in ones first.
     min_examples : int
         Probes with fewer examples are dropped (reason recorded in ``suite.dropped``).
@@ -385,7 +396,7 @@ def build_probe_suite(source, *, seed: int = 0, probes=None, min_examples: int =
     """
     sents = [_convert(t) for t in load_sentences(source)]
     custom = custom_groups(sents, builtin=PROBES)
-    known = {**PROBES, **{n: (g, "sentence", custom_builder(n)) for n, g in custom.items()}}
+    known = {**PROBES, **{n: (g, lvl, custom_builder(n, lvl)) for n, (g, lvl) in custom.items()}}
     names = list(known) if probes is None else list(probes)
     for name in names:
         if name not in known:
