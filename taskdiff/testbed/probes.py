@@ -76,16 +76,30 @@ HEADROOM = (0.10, 0.95)
 UPWARD, DOWNWARD = ("a", "some"), ("every", "all", "no")
 
 
+#: Probe-training share of the comparison: a 1,000-sentence training split of the 4,000-sentence
+#: treebank and a 3,000-sentence test split (see :func:`probing_params`).
+TEST_FRACTION = 0.75
+
+
 def probing_params() -> dict:
     """Probing settings for comparing syntactic and semantic intermediate tasks in the testbed.
 
-    The world's groups (:data:`WORLD_GROUPS`), the :data:`HEADROOM` rule, and the top layer
-    only (``layers=[-1]``, ``layer_aggregate="last"``): fine-tuning changes the upper layers
-    most (Merchant et al. 2020), and the frozen word embeddings of layer 0 cannot change, so
-    a mean over layers dilutes task-specific changes. Fixed before the seeds 3-4 check of
-    ``docs/testbed.md`` ("Probing treebank").
+    The two token-level probes of :data:`TOKEN_PROBES`, defined exactly from each
+    sentence's structure and meaning and balanced: ``verb_subj_number`` (syntactic: the
+    agreement relation, at verbs whose form does not show it) and ``polarity`` (semantic:
+    monotonicity marking, the entailment task's reasoning); the top layer only
+    (``layers=[-1]``, ``layer_aggregate="last"``: fine-tuning changes the upper layers most,
+    Merchant et al. 2020); a probe-training split of a quarter of the sentences
+    (:data:`TEST_FRACTION`), so that the probes measure how readily the property can be read
+    off (with 3,000 training sentences a linear probe extracts even weakly encoded polarity
+    from the base encoder) and are scored on many test words; and the :data:`HEADROOM` rule
+    (both probes pass it on the demo encoder: base accuracy 0.87 and 0.68, majority 0.5).
+    Fixed after exploring seeds 1-4 and then checked on new seeds 5-8 (``docs/testbed.md``,
+    "Probing treebank"). The sentence-level probes (built-in and custom) with
+    :data:`WORLD_GROUPS` remain available for a full profile.
     """
-    return {"groups": dict(WORLD_GROUPS), "headroom": list(HEADROOM), "layers": [-1], "layer_aggregate": "last"}
+    return {"probes": list(TOKEN_PROBES), "headroom": list(HEADROOM), "layers": [-1], "layer_aggregate": "last",
+            "test_fraction": TEST_FRACTION}
 
 
 def _category(np_: G.NP) -> str | None:

@@ -224,16 +224,21 @@ def test_treebank_has_probe_annotation(small_world):
 
 
 def test_probing_params_are_valid_probing_settings_for_the_world_treebank(small_world):
-    """The testbed's comparison settings name real probes of a world treebank and build a
-    probing measure (the groups move the agreement features to syntax)."""
+    """The testbed's comparison settings name real probes of a world treebank (one syntactic,
+    one semantic, both token-level) and build a probing measure."""
     from taskdiff.difficulty import get_measure
     from taskdiff.difficulty.probing.suites import build_probe_suite
     from taskdiff.difficulty.probing.summary import check_groups, check_headroom
-    from taskdiff.testbed.probes import HEADROOM, WORLD_GROUPS, probing_params
+    from taskdiff.testbed.probes import HEADROOM, TEST_FRACTION, TOKEN_PROBES, WORLD_GROUPS, probing_params
 
     params = probing_params()
     spec = get_measure("probing")(**params).spec_params()
-    assert spec["groups"] == WORLD_GROUPS and spec["headroom"] == list(HEADROOM)
-    assert set(WORLD_GROUPS.values()) == {"syntactic"} and check_headroom(params["headroom"]) == HEADROOM
+    assert spec["probes"] == list(TOKEN_PROBES) and spec["headroom"] == list(HEADROOM)
+    assert spec["test_fraction"] == TEST_FRACTION and spec["layers"] == [-1] and "groups" not in spec
+    assert check_headroom(params["headroom"]) == HEADROOM
     suite = build_probe_suite(small_world.treebank(), min_examples=2)
-    assert check_groups(params["groups"], list(suite.probes)) == WORLD_GROUPS
+    assert {(suite.probes[n].group, suite.probes[n].level) for n in params["probes"]} == {
+        ("syntactic", "token"), ("semantic", "token")}
+    # the full suite's regrouping (number and tense are morphosyntax here) is still valid
+    assert set(WORLD_GROUPS.values()) == {"syntactic"}
+    assert check_groups(WORLD_GROUPS, list(suite.probes)) == WORLD_GROUPS
