@@ -163,9 +163,11 @@ def test_label_noise_lowers_v_information_and_raises_ambiguous_hard(demo_dir, de
 
 
 #: Seeds of the syntactic-vs-semantic probing comparison: intermediate encoders trained as in
-#: the demo (its transfer runs for the seeds it has). The design was fixed on these seeds and
-#: confirmed on new seeds 5-8 (docs/testbed.md, "Probing treebank").
-PROBE_SEEDS = (1, 2, 3, 4)
+#: the demo (its transfer runs for the seeds it has). The design was fixed on seeds 1-4 and
+#: confirmed on new seeds 5-8 (docs/testbed.md, "Probing treebank"); all eight are tested:
+#: with four, a change of numerics (two PyTorch threads instead of one) left the semantic
+#: contrast at p = 0.10, so four seeds are too few for a stable test.
+PROBE_SEEDS = tuple(range(1, 9))
 SYNTACTIC_TASKS, SEMANTIC_TASKS = ("tb_pos", "tb_agree"), ("tb_entail", "tb_para")
 
 
@@ -193,8 +195,8 @@ def probing_contrasts(world, store, seeds=PROBE_SEEDS) -> np.ndarray:
 def test_syntactic_tasks_raise_syntactic_probes_and_semantic_tasks_semantic_ones(demo_dir, demo_world):
     """Issue criterion: syntactic intermediate tasks (POS, agreement) raise the syntactic probe
     more than the semantic tasks (entailment, paraphrase) do, and vice versa. Each contrast is
-    positive on average over four seeds, with a one-sided one-sample t-test over seeds at 0.05
-    (measured on seeds 1-4: +0.035 and +0.023, t = 3.2 and 4.2)."""
+    positive on average over eight seeds, with a one-sided one-sample t-test over seeds at 0.05
+    (measured with one thread: +0.034 and +0.025, p = 0.001 and 0.0002)."""
     from scipy import stats
 
     from taskdiff.demo import read_summary
