@@ -76,17 +76,30 @@ def profile_params() -> dict:
     return {"baseline_loss": {"budget": budget}, "vinfo": {"budget": budget}, "cartography": {"budget": budget}}
 
 
-def limit_threads() -> int:
-    """Run PyTorch with ``$TASKDIFF_DEMO_THREADS`` intra-op threads (default 1); returns the count.
+def default_threads() -> int:
+    """Two PyTorch threads, or the CPUs this process may use if fewer."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(2, cpus))
 
-    The demo's matrices are small: on a 2-core machine a second thread gains little when the
-    machine is idle, and when anything else is running, OpenMP threads spin at every barrier
-    while their partner waits to be scheduled. Measured on the 2-core development machine with
-    other jobs running: an MLM step took 0.24 s with one thread and 2.0 s with two.
+
+def limit_threads() -> int:
+    """Run PyTorch with ``$TASKDIFF_DEMO_THREADS`` intra-op threads (default
+    :func:`default_threads`: 2); returns the count.
+
+    Measured on the idle 2-core development machine (2026-12-05): an MLM step took 0.137 s
+    with one thread and 0.106 s with two, and the cold demo 699 s and 520 s. On a *busy*
+    machine two threads are much worse, because OpenMP threads spin at every barrier while
+    their partner waits to be scheduled (2026-11-25, other jobs running: 0.24 s per step with
+    one thread, 2.0 s with two): set ``TASKDIFF_DEMO_THREADS=1`` there. The thread count
+    changes floating-point summation order, so results differ slightly between 1 and 2 threads
+    (identical for the same count).
     """
     import torch
 
-    threads = int(os.environ.get("TASKDIFF_DEMO_THREADS", "1"))
+    threads = int(os.environ.get("TASKDIFF_DEMO_THREADS", str(default_threads())))
     if threads > 0:
         torch.set_num_threads(threads)
     return torch.get_num_threads()

@@ -23,6 +23,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.demo]  # full-size: `make test-demo`
 def demo_dir(tmp_path_factory) -> Path:
     from taskdiff.demo import run_demo
 
+    # one PyTorch thread (the demo's CLI default is two): the numbers these tests were verified
+    # with, and the same thread count for the rest of the session's tests
+    os.environ.setdefault("TASKDIFF_DEMO_THREADS", "1")
     store = os.environ.get("TASKDIFF_TESTBED_STORE")
     repo_store = Path(__file__).resolve().parents[2] / "demo-output" / "store"
     if not store and repo_store.is_dir():
