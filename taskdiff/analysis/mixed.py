@@ -200,12 +200,14 @@ class MixedGainModel:
 
         formula = "y ~ " + (" + ".join(f"f{j}" for j in range(k)) or "1")
         vc = {g: f"0 + C(g{j})" for j, g in enumerate(used)}
+        with warnings.catch_warnings(record=True) as built:
+            warnings.simplefilter("always")
+            model = sm.MixedLM.from_formula(formula, data, groups=np.ones(len(data)),
+                                            re_formula="0", vc_formula=vc)
         best, error = None, None
         for method in OPTIMIZERS:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                model = sm.MixedLM.from_formula(formula, data, groups=np.ones(len(data)),
-                                                re_formula="0", vc_formula=vc)
                 try:
                     res = model.fit(reml=self.reml, method=list(method))
                 except np.linalg.LinAlgError as exc:
@@ -215,7 +217,7 @@ class MixedGainModel:
                 continue
             rank = (bool(res.converged), float(res.llf))
             if best is None or rank > best[0]:
-                best = (rank, res, [w for w in caught if not issubclass(w.category, DeprecationWarning)])
+                best = (rank, res, [w for w in built + caught if not issubclass(w.category, DeprecationWarning)])
         if best is None:
             raise error or np.linalg.LinAlgError("no optimiser gave a finite log-likelihood")
         return best[1], best[2]

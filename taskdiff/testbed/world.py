@@ -240,7 +240,7 @@ class World:
         for code, lex in self.lexicons.items():
             rows = []
             for i, m in enumerate(meanings):
-                r = Realizer(lex).sentence(m)
+                r = base[i] if custom and code == self.base else Realizer(lex).sentence(m)
                 misc = ([token_misc(lab, token_key(t), i, keep) for lab, t in zip(token_probe_labels(m, r), r.tokens)]
                         if custom else None)
                 rows.append({"id": f"tb-{i}", "tokens": r.forms, "tags": [t.upos for t in r.tokens], "realized": r,

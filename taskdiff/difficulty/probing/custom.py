@@ -91,6 +91,25 @@ def custom_groups(sents, builtin=()) -> dict:
     return groups
 
 
+def token_rows(sents, word_labels) -> dict:
+    """The example lists of a token-level probe (see ``Probe``): every sentence with at least
+    one labelled word, ``word_labels(sent) -> [(word position, label), ...]``."""
+    res = {k: [] for k in ("sentences", "labels", "sentence_index", "word_index", "word_types", "meta")}
+    for i, s in enumerate(sents):
+        vals = word_labels(s)
+        if not vals:
+            continue
+        k = len(res["sentences"])
+        res["sentences"].append(list(s.forms))
+        res["meta"].append({"source": i})
+        for j, label in vals:
+            res["labels"].append(label)
+            res["sentence_index"].append(k)
+            res["word_index"].append(j)
+            res["word_types"].append(s.forms[j].lower())
+    return res
+
+
 def custom_builder(name: str, level: str = "sentence"):
     """Builder (``sents, cfg, rng -> dict``) of custom probe ``name`` at ``level``."""
     def sentence(sents, cfg, rng):
@@ -99,18 +118,6 @@ def custom_builder(name: str, level: str = "sentence"):
                     sentence_index=list(range(len(rows))), meta=[{"source": i} for i, _, _ in rows])
 
     def token(sents, cfg, rng):
-        res = {k: [] for k in ("sentences", "labels", "sentence_index", "word_index", "word_types", "meta")}
-        for i, s in enumerate(sents):
-            if name not in s.token_custom:
-                continue
-            k = len(res["sentences"])
-            res["sentences"].append(list(s.forms))
-            res["meta"].append({"source": i})
-            for j, label in sorted(s.token_custom[name][1].items()):
-                res["labels"].append(label)
-                res["sentence_index"].append(k)
-                res["word_index"].append(j)
-                res["word_types"].append(s.forms[j].lower())
-        return res
+        return token_rows(sents, lambda s: sorted(s.token_custom[name][1].items()) if name in s.token_custom else [])
 
     return token if level == "token" else sentence

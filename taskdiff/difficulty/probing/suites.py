@@ -54,6 +54,7 @@ from taskdiff.difficulty.probing.custom import (
     custom_groups,
     parse_probe_comments,
     parse_token_probes,
+    token_rows,
 )
 from taskdiff.errors import DataError, UnknownNameError
 
@@ -217,23 +218,12 @@ def _sentence_probe(label_fn, sents, cfg, rng):
 
 def _token_probe(attr: str):
     def build(sents, cfg, rng):
-        res = {k: [] for k in ("sentences", "labels", "sentence_index", "word_index",
-                               "word_types", "meta")}
-        for i, s in enumerate(sents):
+        def word_labels(s: _Sent):
             vals = [(j, v) for j, v in enumerate(getattr(s, attr)) if v not in (None, "_")]
             if attr == "deprel" and not cfg["deprel_subtypes"]:
                 vals = [(j, _base(v)) for j, v in vals]
-            if not vals:
-                continue
-            k = len(res["sentences"])
-            res["sentences"].append(list(s.forms))
-            res["meta"].append({"source": i})
-            for j, v in vals:
-                res["labels"].append(v)
-                res["sentence_index"].append(k)
-                res["word_index"].append(j)
-                res["word_types"].append(s.forms[j].lower())
-        return res
+            return vals
+        return token_rows(sents, word_labels)
     return build
 
 
