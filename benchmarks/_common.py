@@ -62,34 +62,28 @@ def parser(name: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
-_LIMITS = []  # keeps the threadpoolctl limiter alive
-
-
 def choose_threads(requested: str | int | None, smoke: bool = False) -> tuple[int, str]:
-    """Threads to use and why. On a shared machine two OpenMP threads on two busy cores spend
-    their time waiting for each other (100x slower steps were seen), which no ratio survives."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    """Threads to use and why (the rule is :func:`taskdiff.threads.choose_threads`'s: all cores
+    unless the load average says other processes are busy, then 1). On a shared machine two
+    OpenMP threads on two busy cores spend their time waiting for each other (100x slower
+    steps were seen), which no ratio survives."""
+    from taskdiff.threads import choose_threads as _choose
+
     if requested not in (None, "auto"):
         why = os.environ.get("TASKDIFF_BENCH_THREADS_REASON")  # set by run_all, which decided
         return max(1, int(requested)), f"run_all: {why}" if why else "requested"
     if smoke:
         return 1, "smoke run"
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    if load >= cores - 0.5:
-        return 1, (f"1-minute load average {load:.1f} on {cores} cores: other processes are busy, "
-                   "so 1 thread (2 oversubscribed OpenMP threads stall each other)")
-    return cores, f"load average {load:.1f} on {cores} cores: all cores"
+    choice = _choose("auto", workers=1, env={})
+    return choice.threads, choice.reason
 
 
 def apply_threads(n: int) -> None:
-    """Set torch's and the BLAS libraries' (numpy, scikit-learn) thread pools to ``n``."""
-    import torch
+    """Set torch's and the BLAS libraries' (numpy, scikit-learn) thread pools to ``n``
+    (:func:`taskdiff.threads.configure_threads`, so runs started later keep this count)."""
+    from taskdiff.threads import configure_threads
 
-    torch.set_num_threads(n)
-    with contextlib.suppress(Exception):
-        from threadpoolctl import threadpool_limits
-
-        _LIMITS.append(threadpool_limits(limits=n))
+    configure_threads(int(n), context="benchmark")
 
 
 @dataclass

@@ -193,4 +193,6 @@ def data_fingerprint(source: Any) -> str:
 
 def host_info() -> dict[str, Any]:
     """Host name, process id and platform, for a run's ``config.json``."""
-    return {"host": platform.node(), "pid": os.getpid(), "platform": sys.platform}
+    from taskdiff.threads import recorded
+
+    return {"host": platform.node(), "pid": os.getpid(), "platform": sys.platform, "threads": recorded()}

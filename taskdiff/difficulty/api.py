@@ -118,6 +118,9 @@ def profile_task(task_name: str | None, model: str, measures: Iterable | str | N
 
         raise ConfigError("profile_task needs a task name or a task file")
     task = get_task(task_name)
+    from taskdiff.threads import ensure_threads
+
+    ensure_threads("profile")  # thread count by load, once per process (taskdiff/threads.py)
     if skip_errors is None:
         skip_errors = measures is None
     instances = _measure_list(measures, params)

@@ -35,6 +35,11 @@ class Workspace:
     trust_remote_code: bool = False
     _rows: dict = field(default_factory=dict)
 
+    def __post_init__(self):  # thread count by load, once per process (taskdiff/threads.py)
+        from taskdiff.threads import ensure_threads
+
+        ensure_threads("transfer")
+
     def rows(self, task: TaskConfig, role: str, language: str) -> RoleData:
         """Rows of a role, read once per workspace."""
         key = (task.name, role, language)

@@ -107,6 +107,7 @@ class LocalExecutor(Executor):
 
         super().start(payload)
         self._ctx = mp.get_context("spawn")
+        os.environ.setdefault("TASKDIFF_WORKERS", str(max(1, self.workers)))  # workers share the cores: threads.py
         self.slots = [self._spawn(device) for device in self.devices]
 
     def _spawn(self, device: str | None) -> _Slot:
