@@ -63,13 +63,13 @@ def id_hash(example_id: str, salt: str = "taskdiff") -> float:
 def _local_files(task: TaskConfig, data_dir: Path | None, split: str, language: str) -> list[Path]:
     """The local files of one split and language ([] when absent)."""
     root = task.local_root(data_dir)
-    if root is None or not root.exists():
-        return []
-    if task.local.layout == "xtreme":
+    if task.local.layout == "xtreme" and root is not None:  # the layout may look beyond xtreme/ (tatoeba: laser/)
         from taskdiff.transfer.readers.xtreme import xtreme_files
 
         path = xtreme_files(task.local.dataset, task.data_root(data_dir)).get((split, language))
         return [Path(path)] if path is not None and Path(path).exists() else []
+    if root is None or not root.exists():
+        return []
     pattern = task.local.files.get(split)
     if pattern is None:
         return []

@@ -8,8 +8,15 @@ target (English) side; ``gold`` is the id of the aligned row on the other side o
     Each sentence file has ``id<TAB>sentence`` lines; the gold file ``{l}_id<TAB>en_id``
     lines. Ids are the file's own (``zh-000000057``). Option ``require_gold`` (default true):
     with false a missing gold file gives ``gold = ""`` everywhere (unlabelled test data).
-``tatoeba``  path ``{l}-en.{l}``; sibling ``{l}-en.en``; line i of one is the translation of
-    line i of the other. Ids ``{l}-{i}`` and ``en-{i}`` (0-based i).
+``tatoeba``  path ``{l}-en.{l}`` (sibling ``{l}-en.en``) or LASER's ``tatoeba.{l3}-eng.{l3}``
+    (sibling ``tatoeba.{l3}-eng.eng``); line i of one is the translation of line i of the
+    other. Ids ``{code}-{i}`` and ``en-{i}`` (0-based i; ``code`` is the file's suffix).
+    xtreme's ``download/tatoeba`` is *not* line-parallel: its preprocessing
+    (``utils_preprocess.py``, ``tatoeba_preprocess``) sorts the English side alphabetically
+    to hide the gold pairing. A pair whose English side (4 lines or more) is sorted while the
+    other side is not is that layout and is refused (:class:`~taskdiff.errors.DataError`
+    saying that the gold order lives in LASER's ``data/tatoeba/v1`` files, which the data
+    directory holds under ``laser/tatoeba/v1/``).
 
 Written with plain line splitting rather than :mod:`csv`: the sentences contain unbalanced
 quote characters, and the formats have no quoting at all.
@@ -114,25 +121,59 @@ def _plain_lines(path: Path) -> list[tuple[int, str]]:
     return require_rows(lines, path)
 
 
+SORTED_MIN_LINES = 4
+"""Fewest lines for which a sorted English side is taken as xtreme's sorted layout (a random
+line-parallel pair has a sorted English side with probability 1/n!)."""
+
+LASER_TATOEBA_DIR = "laser/tatoeba/v1"
+"""Where the data directory holds LASER's line-parallel Tatoeba files."""
+
+
+def _tatoeba_target(path: Path) -> Path:
+    """The English sibling: ``.eng`` for LASER's ``*-eng.{l3}`` names, ``.en`` otherwise."""
+    return path.with_suffix(".eng" if path.stem.endswith("-eng") else ".en")
+
+
+def _check_not_sorted_layout(path: Path, target_path: Path, sources: list[str],
+                             targets: list[str]) -> None:
+    """Refuse xtreme's ``download/tatoeba`` layout: English sorted, the other side not."""
+    if len(targets) < SORTED_MIN_LINES or targets != sorted(targets) or sources == sorted(sources):
+        return
+    raise DataError(
+        target_path,
+        f"line i to be the translation of line i of {path.name} (a line-parallel pair). This is "
+        f"xtreme's download/tatoeba layout, whose preprocessing sorts the English side and hides "
+        f"the gold pairing; the gold order lives in LASER's files: put facebookresearch/LASER "
+        f"data/tatoeba/v1/tatoeba.{{l3}}-eng.{{l3,eng}} under <data dir>/{LASER_TATOEBA_DIR}/",
+        "English lines sorted alphabetically while the other side is not")
+
+
 @register_reader("tatoeba")
 def read_tatoeba(path: Path, **options: Any) -> list[dict[str, Any]]:
-    """Read a Tatoeba pair (``{l}-en.{l}`` and ``{l}-en.en``): source i is aligned with target i.
+    """Read a line-parallel Tatoeba pair: source line i is aligned with target line i.
+
+    ``path`` is the non-English file: ``{l}-en.{l}`` (English sibling ``{l}-en.en``) or
+    LASER's ``tatoeba.{l3}-eng.{l3}`` (English sibling ``tatoeba.{l3}-eng.eng``).
 
     Raises
     ------
     DataError
-        Different line counts, an empty line, undecodable bytes, or an empty file.
+        Different line counts, an empty line, undecodable bytes, an empty file, or xtreme's
+        sorted layout (the English side sorted while the other side is not; the message says
+        where the gold order lives).
     """
     parse_options(_NoOptions, options, "tatoeba")
     path = Path(path)
     lang = path.suffix.lstrip(".")
-    if not lang or lang == "en":
-        raise DataError(path, "a non-English '{l}-en.{l}' file", f"suffix {path.suffix!r}")
-    target_path = path.with_suffix(".en")
+    if not lang or lang in ("en", "eng"):
+        raise DataError(path, "a non-English '{l}-en.{l}' or 'tatoeba.{l3}-eng.{l3}' file",
+                        f"suffix {path.suffix!r}")
+    target_path = _tatoeba_target(path)
     sources, targets = _plain_lines(path), _plain_lines(target_path)
     if len(sources) != len(targets):
         raise DataError(target_path, f"{len(sources)} lines, one per line of {path.name}",
                         f"{len(targets)} lines")
+    _check_not_sorted_layout(path, target_path, [t for _, t in sources], [t for _, t in targets])
     seen: dict[str, int | None] = {}
     src = [(n, f"{lang}-{i}", text) for i, (n, text) in enumerate(sources)]
     tgt = [(n, f"en-{i}", text) for i, (n, text) in enumerate(targets)]

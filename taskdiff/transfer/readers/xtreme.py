@@ -18,7 +18,12 @@ file named ``dev``/``val``):
               question index (the files' own ids repeat).
 ``bucc2018``  ``{l}-en.dev.{l}`` (validation), ``{l}-en.test.{l}`` (test), each with its
               ``.en`` and ``.gold`` siblings: bucc → retrieval.
-``tatoeba``   ``{l}-en.{l}`` with ``{l}-en.en`` (test only): tatoeba → retrieval.
+``tatoeba``   test only, tatoeba → retrieval; from the first of two layouts that has the file:
+              LASER's line-parallel ``<data root>/laser/tatoeba/v1/tatoeba.{l3}-eng.{l3}``
+              with ``tatoeba.{l3}-eng.eng`` (``{l3}`` from :data:`TATOEBA_LANG3`, xtreme's
+              own mapping), else ``xtreme/tatoeba/{l}-en.{l}`` with ``{l}-en.en``. xtreme's
+              ``download/tatoeba`` files have the English side sorted (gold order hidden);
+              the reader refuses them and says where the gold order lives.
 ``xcopa``     ``train-{l}.jsonl``, ``val-{l}.jsonl``, ``test-{l}.jsonl``: jsonl → multiple_choice,
               context = premise, question = "What was the cause?" / "What happened as a
               result?" from cause/effect, choices = [choice1, choice2], id = idx.
@@ -34,7 +39,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .layouts import Layout, lookup
+from .layouts import FirstOf, Layout, lookup
 
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 PAWSX_LABELS = ("0", "1")
@@ -43,12 +48,25 @@ UPOS_TAGS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", 
 PANX_TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 XCOPA_QUESTIONS = {"cause": "What was the cause?", "effect": "What happened as a result?"}
 
+TATOEBA_LANG3 = {
+    "af": "afr", "ar": "ara", "bg": "bul", "bn": "ben", "de": "deu", "el": "ell", "es": "spa",
+    "et": "est", "eu": "eus", "fa": "pes", "fi": "fin", "fr": "fra", "he": "heb", "hi": "hin",
+    "hu": "hun", "id": "ind", "it": "ita", "ja": "jpn", "jv": "jav", "ka": "kat", "kk": "kaz",
+    "ko": "kor", "ml": "mal", "mr": "mar", "nl": "nld", "pt": "por", "ru": "rus", "sw": "swh",
+    "ta": "tam", "te": "tel", "th": "tha", "tl": "tgl", "tr": "tur", "ur": "urd", "vi": "vie",
+    "zh": "cmn", "az": "aze", "lt": "lit", "pl": "pol", "uk": "ukr", "ro": "ron",
+}
+"""Language → LASER's Tatoeba file code: the inverse of ``lang3_dict`` in xtreme's
+``utils_preprocess.py`` (``tatoeba_preprocess``, google-research/xtreme commit 838c13b), which
+copies ``tatoeba.{l3}-eng.{l3}`` to ``download/tatoeba/{l}-en.{l}``. Note ``fa`` = ``pes``
+(Iranian Persian), ``sw`` = ``swh``, ``zh`` = ``cmn`` (Mandarin)."""
+
 _THREE_SPLITS = {"train": "train-{lang}.tsv", "validation": "dev-{lang}.tsv", "test": "test-{lang}.tsv"}
 _PAIR_COLUMNS = {"text_a": 0, "text_b": 1, "label": 2}
 _TYDI_DEV = "tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json"
 
 
-def _layouts() -> dict[str, Layout]:
+def _layouts() -> dict[str, Layout | FirstOf]:
     nli_map = {**{label: label for label in NLI_LABELS}, "contradictory": "contradiction"}
     return {
         "xnli": Layout("xnli", "xtreme/xnli", _THREE_SPLITS, "tsv", {
@@ -69,7 +87,10 @@ def _layouts() -> dict[str, Layout]:
             "validation": _TYDI_DEV, "test": _TYDI_DEV}, "squad_json", {"ids": "index"}),
         "bucc2018": Layout("bucc2018", "xtreme/bucc2018",
                            {"validation": "{lang}-en.dev.{lang}", "test": "{lang}-en.test.{lang}"}, "bucc"),
-        "tatoeba": Layout("tatoeba", "xtreme/tatoeba", {"test": "{lang}-en.{lang}"}, "tatoeba"),
+        "tatoeba": FirstOf("tatoeba", (
+            Layout("tatoeba", "laser/tatoeba/v1", {"test": "tatoeba.{lang}-eng.{lang}"}, "tatoeba",
+                   codes=TATOEBA_LANG3),
+            Layout("tatoeba", "xtreme/tatoeba", {"test": "{lang}-en.{lang}"}, "tatoeba"))),
         "xcopa": Layout("xcopa", "xtreme/xcopa", {
             "train": "train-{lang}.jsonl", "validation": "val-{lang}.jsonl", "test": "test-{lang}.jsonl"},
             "jsonl", {
@@ -80,11 +101,11 @@ def _layouts() -> dict[str, Layout]:
     }
 
 
-XTREME_LAYOUTS: dict[str, Layout] = _layouts()
+XTREME_LAYOUTS: dict[str, Layout | FirstOf] = _layouts()
 """XTREME task name → :class:`Layout` (folders under ``<data root>/xtreme``)."""
 
 
-def xtreme_layout(task: str) -> Layout:
+def xtreme_layout(task: str) -> Layout | FirstOf:
     """The layout of XTREME ``task``; :class:`~taskdiff.errors.UnknownNameError` if unknown."""
     return lookup(XTREME_LAYOUTS, "xtreme task", task)
 
