@@ -158,8 +158,8 @@ class StudyConfig(BaseModel):
     store: str | None = None
     task_files: list[str] = Field(default_factory=list)
     max_examples: int | None = Field(None, ge=1)
-    retrieval_layer: int | None = None
-    pooling: str = "mean"
+    retrieval_layer: int | None = None  # a hidden_states index; None: XTREME's layer
+    pooling: str | None = None  # None: XTREME's per task (tatoeba mean, bucc cls)
     trust_remote_code: bool = False
     executor: ExecutorOptions = Field(default_factory=ExecutorOptions)
     estimate: EstimateOptions = Field(default_factory=EstimateOptions)

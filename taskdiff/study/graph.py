@@ -183,7 +183,9 @@ def node_spec(node: Node, study, ws, parent: str | None):
     if node.kind == "target":
         return train_spec("target", ws, task, parent, node.seed, cfg.target_train)
     if node.kind == "evaluation":
-        extra = {"layer": cfg.retrieval_layer, "pooling": cfg.pooling} if node.retrieval else None
+        from taskdiff.transfer.retrieval_eval import retrieval_run_key
+
+        extra = retrieval_run_key(cfg.retrieval_layer, cfg.pooling) if node.retrieval else None
         return eval_spec(ws, task, parent, node.language, extra)
     if node.kind == "profile":
         return profile_spec(ws, study, task, node.model)

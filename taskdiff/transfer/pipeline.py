@@ -32,8 +32,8 @@ class TransferRequest(BaseModel):
     seeds: list[int] = Field(default_factory=lambda: [1, 2, 3])
     intermediate_train: TrainConfig = Field(default_factory=TrainConfig)
     target_train: TrainConfig = Field(default_factory=TrainConfig)
-    retrieval_layer: int | None = None
-    pooling: str = "mean"
+    retrieval_layer: int | None = None  # a hidden_states index; None: XTREME's layer
+    pooling: str | None = None  # "mean"/"cls"; None: XTREME's per task (tatoeba mean, bucc cls)
 
     @field_validator("intermediates", "targets")
     @classmethod
@@ -103,7 +103,7 @@ def _encoders(ws: Workspace, req: TransferRequest, base_path: str, seed: int, ba
 
 def _target_scores(ws, req, task, inter: str, parent: tuple[str, str], seed: int, bar) -> list[dict]:
     from taskdiff.transfer.gains import score_rows
-    from taskdiff.transfer.retrieval_eval import retrieval_metrics
+    from taskdiff.transfer.retrieval_eval import retrieval_metrics, retrieval_run_key
 
     rows = []
     run_id, encoder_path = parent
@@ -117,7 +117,7 @@ def _target_scores(ws, req, task, inter: str, parent: tuple[str, str], seed: int
         if task.trainable:
             result = run_evaluation(ws, eval_spec(ws, task, run_id, lang), task, model_path, lang)
         else:
-            extra = {"layer": req.retrieval_layer, "pooling": req.pooling}
+            extra = retrieval_run_key(req.retrieval_layer, req.pooling)
             result = ws.store.get_or_run(eval_spec(ws, task, run_id, lang, extra), lambda h, l=lang: retrieval_metrics(
                 ws, task, encoder_path, l, req.retrieval_layer, req.pooling))
         rows.extend(score_rows(inter, task.name, lang, seed, result))

@@ -37,6 +37,7 @@ def test_xstilts_grid_by_combinatorics_without_data(monkeypatch):
 def test_node_ids_are_the_transfer_pipelines_run_ids(tmp_path, fixture_data):
     """Resolving the tiny study gives exactly the run ids `taskdiff transfer` creates (no data run)."""
     from taskdiff.transfer.phases import Workspace, eval_spec, train_spec
+    from taskdiff.transfer.retrieval_eval import retrieval_run_key
     from taskdiff.transfer.store import RunStore
     from taskdiff.transfer.tasks import get_task
 
@@ -50,7 +51,8 @@ def test_node_ids_are_the_transfer_pipelines_run_ids(tmp_path, fixture_data):
     inter = train_spec("intermediate", ws2, snli, "base:tiny", 1, cfg.intermediate_train).run_id
     target = train_spec("target", ws2, xnli, inter, 1, cfg.target_train).run_id
     evaluation = eval_spec(ws2, xnli, target, "de").run_id
-    retrieval = eval_spec(ws2, tatoeba, "base:tiny", "de", {"layer": None, "pooling": "mean"}).run_id
+    # retrieval keys carry the convention version (XTREME defaults: pooling None = per task)
+    retrieval = eval_spec(ws2, tatoeba, "base:tiny", "de", retrieval_run_key(None, None)).run_id
     assert {inter, target, evaluation, retrieval} <= set(graph.nodes)
     node = graph.nodes[evaluation]
     assert node.deps == (target,) and graph.nodes[target].deps == (inter,) and node.label == "eval xnli/de <- snli seed 1"

@@ -10,6 +10,14 @@ with the ratio margin (Artetxe & Schwenk 2019)
 The best forward and the best backward candidate of every sentence are pooled and filtered
 greedily to a one-to-one set ("max" retrieval). A threshold on the margin score is chosen
 to maximise F1 on the *dev* gold pairs and applied unchanged to test.
+
+Duplicate sentences (:func:`mine_unique`), as the reference does: ``mine_bitext`` mines over
+the *distinct* sentences of each file (``text_load_unify``: one entry per distinct line, with
+the embedding of its last occurrence, ``unique_embeddings``), and ``bucc_eval`` then drops
+every candidate whose source or target sentence occurs more than once in its file
+(``read_sent2id`` deletes repeated sentences from the text -> id map, compared after
+``strip()``), because such a sentence has no single id. Gold pairs are never dropped: one
+involving a repeated sentence stays in the recall denominator.
 """
 
 from __future__ import annotations
@@ -151,6 +159,69 @@ def mine_pairs(src_ids: Sequence[Hashable], src_emb: np.ndarray,
             seen_tgt.add(t)
             pairs.append((src_ids[s], tgt_ids[t], float(scores[i])))
     return pairs
+
+
+def repeated_sentences(texts: Iterable[str]) -> set[str]:
+    """The sentences (after ``strip()``) that occur more than once, as ``read_sent2id`` finds them."""
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for text in texts:
+        key = text.strip()
+        (repeated if key in seen else seen).add(key)
+    return repeated
+
+
+def _distinct(texts: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Distinct texts in order of first occurrence, and the row of each one's last occurrence."""
+    last: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        last[text] = i
+    order = list(dict.fromkeys(texts))
+    return order, [last[t] for t in order]
+
+
+def mine_unique(src_ids: Sequence[Hashable], src_texts: Sequence[str], src_emb: np.ndarray,
+                tgt_ids: Sequence[Hashable], tgt_texts: Sequence[str], tgt_emb: np.ndarray,
+                k: int = 4, repeated: tuple[set[str], set[str]] | None = None,
+                block_size: int = 1024) -> tuple[list[Candidate], dict[str, int]]:
+    """Mine as xtreme's ``mine_bitext`` + ``bucc_eval`` do: distinct sentences, repeats dropped.
+
+    Parameters
+    ----------
+    src_ids, src_texts, src_emb, tgt_ids, tgt_texts, tgt_emb
+        Ids, sentences and embeddings of each side, row-aligned.
+    k : int
+        Neighbourhood size (4).
+    repeated : (set, set), optional
+        Stripped sentences to treat as repeated on each side; default
+        :func:`repeated_sentences` of ``src_texts`` and ``tgt_texts``. Pass the whole file's
+        when mining a part of it (the reference counts repeats per file).
+
+    Returns
+    -------
+    candidates : list of (src_id, tgt_id, score)
+        :func:`mine_pairs` over the distinct sentences, without the pairs whose source or
+        target sentence is repeated.
+    counts : dict
+        ``source_repeated``/``target_repeated`` (distinct repeated sentences among the
+        rows), ``source_distinct``/``target_distinct`` (sentences mined) and
+        ``candidates_dropped``.
+    """
+    if len(src_texts) != len(src_ids) or len(tgt_texts) != len(tgt_ids):
+        raise MetricInputError("mine_unique: expected one text per id on each side")
+    rep_src, rep_tgt = repeated if repeated is not None else (
+        repeated_sentences(src_texts), repeated_sentences(tgt_texts))
+    s_text, s_rows = _distinct(list(src_texts))
+    t_text, t_rows = _distinct(list(tgt_texts))
+    mined = mine_pairs(s_rows, np.asarray(src_emb)[s_rows], t_rows, np.asarray(tgt_emb)[t_rows],
+                       k=k, block_size=block_size)
+    kept = [(src_ids[i], tgt_ids[j], score) for i, j, score in mined
+            if src_texts[i].strip() not in rep_src and tgt_texts[j].strip() not in rep_tgt]
+    counts = {"source_repeated": len(rep_src & {t.strip() for t in src_texts}),
+              "target_repeated": len(rep_tgt & {t.strip() for t in tgt_texts}),
+              "source_distinct": len(s_rows), "target_distinct": len(t_rows),
+              "candidates_dropped": len(mined) - len(kept)}
+    return kept, counts
 
 
 def _candidate_scores(candidates: Iterable[Candidate]) -> dict[tuple, float]:
