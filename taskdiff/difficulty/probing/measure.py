@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 DEFAULT_TREEBANK = "intermediate/ud_english_ewt/en_ewt-ud-dev.conllu"
 #: Task-trained encoders the measure can probe (see :class:`Probing`).
 ENCODERS = ("budget", "intermediate")
-FIT_VERSION = 1
+FIT_VERSION = 2  # 2: per-example test correctness and sentences (the contrast's bootstrap)
 _SUITES: dict = {}
 
 

@@ -109,6 +109,10 @@ class ProbeResult:
     mdl_uniform_codelength: float = NAN
     mdl_compression: float = NAN
     note: str = ""
+    #: Per test example: "1" right / "0" wrong, and its sentence (for the sentence bootstrap
+    #: of :func:`~taskdiff.difficulty.probing.summary.contrast_interval`).
+    test_correct: str = ""
+    test_sentences: tuple = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -153,7 +157,9 @@ def _fit_one(x, y, test, y_control, make_probe, mdl_fractions, seed) -> dict:
     """Task accuracy, control accuracy, selectivity and MDL of one probe at one layer."""
     train = ~test
     probe = make_probe().fit(x[train], y[train])
-    out = {"accuracy": accuracy(y[test], probe.predict(x[test]))}
+    pred = probe.predict(x[test])
+    out = {"accuracy": accuracy(y[test], pred),
+           "test_correct": "".join("1" if ok else "0" for ok in np.asarray(pred) == np.asarray(y[test]))}
     if y_control is not None and np.unique(y_control[train]).size > 1:
         ctrl = make_probe().fit(x[train], y_control[train])
         out["control_accuracy"] = accuracy(y_control[test], ctrl.predict(x[test]))
@@ -219,7 +225,8 @@ def fit_probe_suite(sentence_features, suite, word_features=None, *, make_probe=
                      if token and control and probe.word_types is not None else None)
         base = dict(probe=name, group=probe.group, level=probe.level, n_train=int((~test).sum()),
                     n_test=int(test.sum()), n_classes=int(np.unique(y).size),
-                    majority_accuracy=majority_accuracy(y[~test], y[test]))
+                    majority_accuracy=majority_accuracy(y[~test], y[test]),
+                    test_sentences=tuple(int(i) for i in probe.sentence_index[keep][test]))
         for layer, feats in layers.items():
             if np.unique(y[~test]).size < 2:
                 results.append(ProbeResult(layer=layer, accuracy=NAN, note="one class in train",

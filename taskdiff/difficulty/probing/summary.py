@@ -3,8 +3,18 @@
 Per probe, each quantity (accuracy, selectivity, MDL compression) is aggregated over the
 fitted layers for each encoder (``"mean"`` of the per-layer values, ``"max"`` best layer,
 ``"last"``) and the change is trained minus base. Groups (syntactic, semantic, surface)
-average the accuracy changes of their probes; :func:`syntax_semantics_index` contrasts the
-syntactic and semantic ones.
+average the accuracy changes of their probes.
+
+**The syntax–semantics contrast** is the difference ``syntactic - semantic`` of the two
+group means (accuracy points; bounded in [-2, 2], in practice a few hundredths), with a
+percentile bootstrap interval (:func:`contrast_interval`) that resamples the probes of each
+group and, within each probe, its test sentences (the per-example correctness of both
+encoders, paired). ``syntax_semantics_index`` is that difference when its 95 % interval
+excludes 0 and ``None`` (undetermined, with the reason in ``syntax_semantics_note``) when
+it covers 0; the difference and its interval are always in ``syntax_semantics``. It
+replaced the ratio ``(syn - sem) / (|syn| + |sem|)``, which is ±1 whenever one change is
+near 0 (SNLI with e5-small: -1.0 from -0.010 and +0.001, two noise-sized numbers);
+:func:`syntax_semantics_ratio` keeps the old formula for reading old profiles.
 
 Two settings shape the group scores without changing any per-probe value:
 
@@ -32,12 +42,117 @@ GROUPS = ("syntactic", "semantic", "surface")
 METRICS = ("accuracy", "selectivity", "mdl_compression")
 
 
-def syntax_semantics_index(syntactic, semantic):
-    """(syn - sem) / (|syn| + |sem|), 0 when both are 0, None when either is missing."""
+#: Bootstrap replicates and seed of the contrast's interval; its level.
+N_BOOT, BOOT_SEED, LEVEL = 2000, 0, 0.95
+
+
+def syntax_semantics_ratio(syntactic, semantic):
+    """The former index, (syn - sem) / (|syn| + |sem|); 0 when both are 0, None when either is missing.
+
+    Kept to read profiles made before the bounded difference (see the module docstring);
+    it is ±1 as soon as one of the two changes is 0, whatever their size.
+    """
     if syntactic is None or semantic is None:
         return None
     denom = abs(syntactic) + abs(semantic)
     return 0.0 if denom == 0 else (syntactic - semantic) / denom
+
+
+def syntax_semantics_index(syntactic, semantic):
+    """The contrast's point value, ``syntactic - semantic`` (None when either is missing)."""
+    if syntactic is None or semantic is None:
+        return None
+    return float(syntactic - semantic)
+
+
+def _layer_accuracies(entry_rows: dict, layers: list[int]):
+    """``(correct (L, n) float array, sentence ids (n,))`` of one probe and encoder, or None."""
+    rows = [entry_rows.get(l) for l in layers]
+    if any(r is None or not r.get("test_correct") for r in rows):
+        return None
+    lengths = {len(r["test_correct"]) for r in rows}
+    if len(lengths) != 1:
+        return None
+    correct = np.array([[c == "1" for c in r["test_correct"]] for r in rows], dtype=np.float64)
+    return correct, np.asarray(rows[0]["test_sentences"], dtype=np.int64)
+
+
+def _aggregate_layers(acc: np.ndarray, how: str) -> np.ndarray:
+    """(B, L) accuracies -> (B,) by the layer aggregate (NaN layers ignored)."""
+    if how == "mean":
+        return np.nanmean(acc, axis=1)
+    if how == "max":
+        return np.nanmax(acc, axis=1)
+    return acc[:, -1]
+
+
+def _bootstrap_change(rows: dict, layers: list[int], how: str, point: float, rng, n_boot: int) -> np.ndarray:
+    """(n_boot,) replicates of one probe's accuracy change, its test sentences resampled.
+
+    Paired: base and trained are scored on the same resampled sentences (the split depends
+    on the seed and the probe only). Without per-example data (fits made before
+    ``FIT_VERSION`` 2) the change is held at its point value.
+    """
+    base, trained = _layer_accuracies(rows["base"], layers), _layer_accuracies(rows["trained"], layers)
+    if base is None or trained is None or not np.array_equal(base[1], trained[1]) or base[1].size == 0:
+        return np.full(n_boot, point)
+    sent, inverse = np.unique(base[1], return_inverse=True)
+    counts = rng.multinomial(sent.size, np.full(sent.size, 1.0 / sent.size), size=n_boot)  # (B, S)
+    weights = counts[:, inverse].astype(np.float64)  # (B, n): each example weighs its sentence's count
+    total = weights.sum(axis=1, keepdims=True)
+    acc_b, acc_t = weights @ base[0].T / total, weights @ trained[0].T / total  # (B, L)
+    return _aggregate_layers(acc_t, how) - _aggregate_layers(acc_b, how)
+
+
+def contrast_interval(by_probe: dict, per_probe: dict, names: dict, layers: list[int], how: str, *,
+                      n_boot: int = N_BOOT, seed: int = BOOT_SEED, level: float = LEVEL) -> dict:
+    """The syntax–semantics contrast, its bootstrap interval, and whether it is determined.
+
+    Parameters
+    ----------
+    by_probe : dict
+        probe -> ``{"base": {layer: row}, "trained": {layer: row}}`` (rows with
+        ``test_correct`` / ``test_sentences``).
+    per_probe : dict
+        probe -> its entry (``delta.accuracy`` is the point change).
+    names : dict
+        ``{"syntactic": [...], "semantic": [...]}``: the probes of each group score.
+    layers, how
+        The fitted layers and the layer aggregate.
+
+    Returns
+    -------
+    dict
+        ``difference`` (syn - sem), ``ci`` ([lo, hi], percentile bootstrap at ``level``),
+        ``determined`` (the interval excludes 0), ``note``, ``n_boot``, ``n_probes``,
+        ``sentence_bootstrap`` (per-example data were available for every probe).
+    """
+    points = {n: per_probe[n]["delta"]["accuracy"] for g in ("syntactic", "semantic") for n in names[g]}
+    points = {n: v for n, v in points.items() if v is not None}
+    groups = {g: [n for n in names[g] if n in points] for g in ("syntactic", "semantic")}
+    out = {"difference": None, "ci": None, "determined": False, "level": level, "n_boot": n_boot,
+           "n_probes": {g: len(v) for g, v in groups.items()}, "sentence_bootstrap": None}
+    if not groups["syntactic"] or not groups["semantic"]:
+        return {**out, "note": "no syntactic or no semantic probe with an accuracy change"}
+    rng = np.random.default_rng(seed)
+    reps = {n: _bootstrap_change(by_probe[n], layers, how, points[n], rng, n_boot) for g in groups for n in groups[g]}
+    means = {}
+    for g, members in groups.items():
+        stack = np.stack([reps[n] for n in members])  # (m, B)
+        pick = rng.integers(0, len(members), size=(n_boot, len(members)))  # probes resampled per replicate
+        means[g] = stack[pick, np.arange(n_boot)[:, None]].mean(axis=1)
+    diff = means["syntactic"] - means["semantic"]
+    alpha = (1 - level) / 2
+    lo, hi = (float(v) for v in np.quantile(diff, [alpha, 1 - alpha]))
+    point = float(np.mean([points[n] for n in groups["syntactic"]]) - np.mean([points[n] for n in groups["semantic"]]))
+    determined = not (lo <= 0.0 <= hi)
+    full = all(_layer_accuracies(by_probe[n][k], layers) is not None for n in reps for k in ("base", "trained"))
+    note = (f"{level:.0%} interval [{lo:.4f}, {hi:.4f}] excludes 0" if determined else
+            f"undetermined: the {level:.0%} interval [{lo:.4f}, {hi:.4f}] of syntactic - semantic covers 0")
+    if not full:
+        note += " (probes only: some fits have no per-example results, their changes were not resampled)"
+    return {**out, "difference": point, "ci": [lo, hi], "determined": determined, "note": note,
+            "sentence_bootstrap": full}
 
 
 def _mean(values) -> float | None:
@@ -163,13 +278,17 @@ def summarise(suite, results: dict, layers: list[int], layer_aggregate: str = "m
     excluded = {n: r for n, r in ((n, headroom_reason(e, headroom)) for n, e in per_probe.items()) if r}
     scored = {n: e for n, e in per_probe.items() if n not in excluded}
     group = {g: _mean(e["delta"]["accuracy"] for e in scored.values() if e["group"] == g) for g in GROUPS}
+    names = {g: [n for n, e in scored.items() if e["group"] == g] for g in GROUPS}
+    contrast = contrast_interval(by_probe, per_probe, names, layers, layer_aggregate)
     summary = {
         "syntactic": group["syntactic"], "semantic": group["semantic"], "surface": group["surface"],
-        "syntax_semantics_index": syntax_semantics_index(group["syntactic"], group["semantic"]),
+        "syntax_semantics_index": contrast["difference"] if contrast["determined"] else None,
+        "syntax_semantics_note": contrast["note"], "syntax_semantics": contrast,
+        "syntax_semantics_ratio": syntax_semantics_ratio(group["syntactic"], group["semantic"]),
         "selectivity": _mean(e["delta"]["selectivity"] for e in per_probe.values()),
         "mdl_compression": _mean(e["delta"]["mdl_compression"] for e in per_probe.values()),
         "layer_aggregate": layer_aggregate,
-        "group_probes": {g: [n for n, e in scored.items() if e["group"] == g] for g in GROUPS},
+        "group_probes": names,
         "excluded": excluded,
         "headroom": list(headroom) if headroom is not None else None,
     }
