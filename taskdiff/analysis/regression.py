@@ -3,9 +3,12 @@
 ``GainRegression(features).fit(table)`` fits ordinary least squares of ``gain_z`` (one row
 per intermediate, target, language, seed of the primary metric) on the intermediate task's
 features. Because the features do not vary within an intermediate task, rows of the same
-task are not independent evidence: standard errors are cluster-robust by intermediate task
-(CR1, statsmodels ``cov_type="cluster"``) and tests use a t distribution with G - 1 degrees
-of freedom, G the number of intermediate tasks (Cameron & Miller 2015). G is the effective n:
+task are not independent evidence: standard errors are cluster-robust by intermediate task.
+The default is CR2 with Bell–McCaffrey degrees of freedom per coefficient
+(:mod:`taskdiff.analysis.cr2`), valid with few clusters; CR1 (statsmodels
+``cov_type="cluster"``, t with G - 1 df; Cameron & Miller 2015) is kept as ``se="cr1"`` for
+comparison only: with 4 tasks it gave t = 3,282 where CR2/BM gives an honest interval.
+G, the number of intermediate tasks, is the effective n:
 the fit is refused when G < k + 2 for k features and a :class:`SmallSampleWarning` is raised
 (and stored in the results) when G < 10 k. A design that is not identified (constant,
 missing or collinear features across tasks) is refused with an error naming the features.
@@ -22,6 +25,7 @@ import pandas as pd
 import scipy.stats
 
 from taskdiff.analysis._format import fmt_p, frame_to_markdown, frame_to_text
+from taskdiff.analysis.cr2 import cr2_ols
 from taskdiff.analysis.design import SmallSampleWarning, check_effective_n, check_identified
 from taskdiff.analysis.table import StudyTable
 
@@ -36,8 +40,9 @@ class CoefficientResults:
     ----------
     params, bse : Series
         Estimates and standard errors (index: ``"const"`` and feature names).
-    df_inference : float
-        Degrees of freedom of the t reference distribution (inf = normal).
+    df_inference : float or Series
+        Degrees of freedom of the t reference distribution (inf = normal); a Series (index:
+        terms) when they differ per coefficient (Bell–McCaffrey).
     n_obs : int
         Rows used.
     n_groups : int
@@ -52,7 +57,7 @@ class CoefficientResults:
 
     params: pd.Series
     bse: pd.Series
-    df_inference: float
+    df_inference: float | pd.Series
     n_obs: int
     n_groups: int
     small_n_warning: str | None = None
@@ -68,13 +73,26 @@ class CoefficientResults:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values from t(``df_inference``)."""
-        return pd.Series(2 * scipy.stats.t.sf(np.abs(self.tvalues), self.df_inference),
+        return pd.Series(2 * scipy.stats.t.sf(np.abs(self.tvalues), self._df()),
                          index=self.params.index)
+
+    def _df(self) -> np.ndarray:
+        df = self.df_inference
+        if isinstance(df, pd.Series):
+            return df.reindex(self.params.index).to_numpy(dtype=float)
+        return np.full(len(self.params), float(df))
+
+    def df_text(self) -> str:
+        """The t reference's degrees of freedom in words (a range when per coefficient)."""
+        df = self._df()
+        if np.allclose(df, df[0]):
+            return f"{df[0]:.3g} df"
+        return f"{df.min():.3g}–{df.max():.3g} df (Bell–McCaffrey, per coefficient)"
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
         """Confidence intervals (columns ``lower``, ``upper``) at level ``1 - alpha``."""
         alpha = 1 - self.level if alpha is None else alpha
-        q = scipy.stats.t.ppf(1 - alpha / 2, self.df_inference)
+        q = scipy.stats.t.ppf(1 - alpha / 2, self._df())
         return pd.DataFrame({"lower": self.params - q * self.bse,
                              "upper": self.params + q * self.bse})
 
@@ -82,14 +100,15 @@ class CoefficientResults:
         """One row per coefficient: estimate, se, t, p, lower, upper."""
         ci = self.conf_int()
         out = pd.DataFrame({"estimate": self.params, "se": self.bse, "t": self.tvalues,
-                            "p": self.pvalues, "lower": ci["lower"], "upper": ci["upper"]})
+                            "df": self._df(), "p": self.pvalues, "lower": ci["lower"],
+                            "upper": ci["upper"]})
         out.index.name = "term"
         return out
 
     def header_lines(self) -> list[str]:
         """Model, n, effective n, df, level, then any small-n warning and the notes."""
         lines = [f"{self.model}: {self.n_obs} rows, {self.n_groups} intermediate tasks "
-                 f"(effective n), t reference with {self.df_inference:g} df, "
+                 f"(effective n), t reference with {self.df_text()}, "
                  f"{self.level:.0%} intervals"]
         if self.small_n_warning:
             lines.append(f"WARNING: {self.small_n_warning}")
@@ -149,7 +168,7 @@ def task_design(table: StudyTable, features: Sequence[str], *, standardize: bool
 
 
 class GainRegression:
-    """OLS of gains on intermediate-task features with SEs clustered by task.
+    """OLS of gains on intermediate-task features with SEs clustered by task (CR2 + BM df).
 
     Parameters
     ----------
@@ -158,6 +177,10 @@ class GainRegression:
     cluster : str or None
         Column whose levels are the clusters (``"intermediate"``); None = classical SEs
         (wrong for task-level features; for comparison only).
+    se : {"cr2", "cr1"}
+        Cluster-robust estimator: CR2 with Bell–McCaffrey df per coefficient (default, valid
+        with few clusters) or CR1 with G - 1 df (statsmodels; anti-conservative with few
+        clusters, kept for comparison).
     response : str
         ``"gain_z"`` (standardised within target and metric) or ``"gain"``.
     standardize : bool
@@ -168,9 +191,11 @@ class GainRegression:
     """
 
     def __init__(self, features: Sequence[str], cluster: str | None = "intermediate",
-                 response: str = "gain_z", standardize: bool = True, level: float = 0.95):
+                 response: str = "gain_z", standardize: bool = True, level: float = 0.95,
+                 se: str = "cr2"):
         self.features = features
         self.cluster = cluster
+        self.se = se
         self.response = response
         self.standardize = standardize
         self.level = level
@@ -187,11 +212,22 @@ class GainRegression:
         X = sm.add_constant(Z.loc[rows["intermediate"]].to_numpy(dtype=float), has_constant="add")
         y = rows[self.response].to_numpy(dtype=float)
         names = ["const"] + features
-        if self.cluster:
+        if self.se not in ("cr2", "cr1"):
+            raise ValueError(f"se must be 'cr2' or 'cr1', found {self.se!r}")
+        bse = None
+        if self.cluster and self.se == "cr2":
+            groups = pd.factorize(rows[self.cluster])[0]
+            res = sm.OLS(y, X).fit()
+            fit = cr2_ols(X, y, groups)
+            bse, df_inf = fit.bse, pd.Series(fit.df, index=names)
+            se_note = (f"standard errors clustered by {self.cluster} (CR2, Bell–McCaffrey "
+                       f"degrees of freedom: valid with few clusters)")
+        elif self.cluster:
             groups = pd.factorize(rows[self.cluster])[0]
             res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
             df_inf = float(len(np.unique(groups)) - 1)
-            se_note = f"standard errors clustered by {self.cluster} (CR1)"
+            se_note = (f"standard errors clustered by {self.cluster} (CR1, t with G - 1 df: "
+                       f"anti-conservative with few clusters)")
         else:
             res = sm.OLS(y, X).fit()
             df_inf = float(res.df_resid)
@@ -199,7 +235,8 @@ class GainRegression:
         scale_note = ("features standardised across intermediate tasks (per SD)"
                       if self.standardize else "features in their own units")
         return RegressionResults(
-            params=pd.Series(res.params, index=names), bse=pd.Series(res.bse, index=names),
+            params=pd.Series(res.params, index=names),
+            bse=pd.Series(res.bse if bse is None else bse, index=names),
             df_inference=df_inf, n_obs=int(res.nobs), n_groups=table.n_tasks,
             small_n_warning=msg, model=f"OLS of {self.response}", level=self.level,
             notes=[se_note, scale_note], sm_results=res, feature_center=center,

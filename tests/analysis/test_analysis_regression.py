@@ -42,9 +42,9 @@ def test_ols_coefficients_equal_lstsq(effect_table, standardize):
     assert res.n_obs == len(rows) and res.n_groups == 12
 
 
-def test_clustered_se_is_cr1_sandwich(effect_table):
+def test_clustered_se_is_cr1_sandwich_when_asked(effect_table):
     res = GainRegression(["normalized_baseline_loss"], response="gain",
-                         standardize=False).fit(effect_table)
+                         standardize=False, se="cr1").fit(effect_table)
     rows, X = _design(effect_table, ["normalized_baseline_loss"], False)
     y = rows["gain"].to_numpy()
     beta = np.linalg.lstsq(X, y, rcond=None)[0]
@@ -59,6 +59,45 @@ def test_clustered_se_is_cr1_sandwich(effect_table):
     V = bread @ meat @ bread * G / (G - 1) * (N - 1) / (N - K)
     np.testing.assert_allclose(res.bse.to_numpy(), np.sqrt(np.diag(V)), rtol=1e-8)
     assert res.df_inference == G - 1
+
+
+def test_default_se_is_cr2_with_bell_mccaffrey_df(effect_table):
+    """CR2 by hand: residuals of each task rescaled by (I - H_gg)^{-1/2}; df per coefficient."""
+    res = GainRegression(["normalized_baseline_loss"], response="gain",
+                         standardize=False).fit(effect_table)
+    rows, X = _design(effect_table, ["normalized_baseline_loss"], False)
+    y = rows["gain"].to_numpy()
+    u = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    bread = np.linalg.inv(X.T @ X)
+    meat = np.zeros((2, 2))
+    for t in rows["intermediate"].unique():
+        m = (rows["intermediate"] == t).to_numpy()
+        w, v = np.linalg.eigh(np.eye(m.sum()) - X[m] @ bread @ X[m].T)
+        s = X[m].T @ ((v / np.sqrt(w)) @ v.T @ u[m])
+        meat += np.outer(s, s)
+    np.testing.assert_allclose(res.bse.to_numpy(), np.sqrt(np.diag(bread @ meat @ bread)),
+                               rtol=1e-8)
+    df = res.df_inference
+    assert list(df.index) == ["const", "normalized_baseline_loss"]
+    assert (df > 1).all() and (df <= 12 - 1 + 1e-9).all()
+    assert "Bell–McCaffrey" in res.summary() and "CR2" in res.summary()
+
+
+def test_four_clusters_no_absurd_t(sim):
+    """Issue 14 item 4: 4 tasks, a near-perfect task-level fit. CR1 with G - 1 df gives a
+    huge t and p < 0.001; CR2 with Bell–McCaffrey df does not claim such precision."""
+    gains, profiles = sim.study(3, n_tasks=4, targets=("xnli", "pawsx"), seeds=(1, 2),
+                                effect=2.0, noise_sd=0.05, task_sd=0.01)
+    table = build_table(gains, profiles)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cr1 = GainRegression(["normalized_baseline_loss"], se="cr1").fit(table)
+        cr2 = GainRegression(["normalized_baseline_loss"]).fit(table)
+    assert abs(cr1.tvalues["normalized_baseline_loss"]) > 30  # what the report used to show
+    assert cr1.pvalues["normalized_baseline_loss"] < 1e-3
+    assert cr2.bse["normalized_baseline_loss"] > cr1.bse["normalized_baseline_loss"]
+    assert cr2.df_inference["normalized_baseline_loss"] < 3
+    assert cr2.pvalues["normalized_baseline_loss"] > 10 * cr1.pvalues["normalized_baseline_loss"]
 
 
 def test_planted_effect_recovered_in_95_interval(sim):
