@@ -19,9 +19,20 @@ it makes every example look "ambiguous" (a clean tagging task of the testbed: va
 (at least 2 remain), and nothing in epoch-end mode; an integer drops that many.
 
 Per example: confidence, variability, correctness (fraction of epochs), forgetfulness
-(:func:`~taskdiff.difficulty.maths.dynamics_metrics`); regions by
-:func:`~taskdiff.difficulty.maths.assign_regions` with the stated thresholds (default:
-ambiguous if variability >= 0.2, else easy if confidence >= 0.5, else hard).
+(:func:`~taskdiff.difficulty.maths.dynamics_metrics`). Regions (``rule``):
+
+* ``"quantile"`` (default): :func:`~taskdiff.difficulty.maths.cartography.quantile_regions`,
+  data-relative: the most variable third is ambiguous (allenai/cartography's selection), the
+  others are easy or hard by the median confidence. Never saturates; ``ambiguous_frac`` is
+  1/3 by construction and the easy / hard split carries the task's information;
+* ``"thresholds"``: :func:`~taskdiff.difficulty.maths.assign_regions` with absolute
+  thresholds (ambiguous if variability >= 0.2, else easy if confidence >= 0.5, else hard):
+  comparable across tasks, but every example lands in one region when the whole map lies
+  on one side of a threshold (UD English POS after a 3-epoch budget: ``hard_frac`` = 1).
+
+Whatever the rule, ``result_["selection"]`` holds the mean confidence, variability and
+correctness of the reference's three selections (the third most variable, least and most
+confident examples; :func:`~taskdiff.difficulty.maths.cartography.selection_summary`).
 
 Files (when the context has an output directory): ``dynamics/dynamics_epoch_{E}.jsonl`` in
 the allenai/cartography layout (:func:`~taskdiff.difficulty.maths.write_dynamics`) and
@@ -46,6 +57,7 @@ from taskdiff.difficulty.maths import (
     plot_data_map,
     write_dynamics,
 )
+from taskdiff.difficulty.maths.cartography import quantile_regions, selection_summary
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
 
@@ -65,8 +77,15 @@ class Cartography(Measure):
     budget : Budget or dict, optional
         Training budget (``epochs`` >= 2 for a meaningful variability); set
         ``dynamics_mode`` in it for the epoch-end pass.
+    rule : {"quantile", "thresholds"}
+        Region rule (see the module docstring).
+    ambiguous_share, confidence_quantile
+        Of ``rule="quantile"``: share of most variable examples called ambiguous (1/3, the
+        paper's 33 % selection) and the confidence quantile splitting the rest (the median).
+    selection_fraction
+        Share of each of the reference's selections summarised in ``result_["selection"]``.
     confidence_threshold, variability_threshold, variability_quantile
-        Region thresholds, see :func:`~taskdiff.difficulty.maths.assign_regions`.
+        Of ``rule="thresholds"``, see :func:`~taskdiff.difficulty.maths.assign_regions`.
     export : bool
         Write the allenai-layout files and the data map (needs ``context.output_dir``).
 
@@ -86,8 +105,14 @@ class Cartography(Measure):
     higher_is_harder = None  # a profile of the data; ambiguous + hard fractions rise with difficulty
 
     def __init__(self, budget=None, confidence_threshold: float = 0.5, variability_threshold: float = 0.2,
-                 variability_quantile: float | None = None, export: bool = True, skip_epochs: int | str = "auto"):
+                 variability_quantile: float | None = None, export: bool = True, skip_epochs: int | str = "auto",
+                 rule: str = "quantile", ambiguous_share: float = 1 / 3, confidence_quantile: float = 0.5,
+                 selection_fraction: float = 1 / 3):
         self.budget = budget
+        self.rule = rule
+        self.ambiguous_share = ambiguous_share
+        self.confidence_quantile = confidence_quantile
+        self.selection_fraction = selection_fraction
         self.skip_epochs = skip_epochs
         self.confidence_threshold = confidence_threshold
         self.variability_threshold = variability_threshold
@@ -98,6 +123,8 @@ class Cartography(Measure):
         return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
 
     def _fit(self, task, model, context, cost):
+        if self.rule not in ("quantile", "thresholds"):
+            raise ConfigError(f"cartography: rule must be 'quantile' or 'thresholds', found {self.rule!r}")
         budget = as_budget(self.budget)
         run = budget_run(task, model, context, budget, inputs="real", cost=cost)
         dyn = run.dynamics()
@@ -105,32 +132,55 @@ class Cartography(Measure):
             raise ConfigError(f"task {task.name!r}: the training run {run.run_id} recorded no complete epoch")
         skip = self._skip(budget.dynamics_mode, dyn["probs"].shape[0])
         metrics = dynamics_metrics(dyn["probs"][skip:], dyn["correct"][skip:])
-        regions = assign_regions(metrics.confidence, metrics.variability,
-                                 confidence_threshold=self.confidence_threshold,
-                                 variability_threshold=self.variability_threshold,
-                                 variability_quantile=self.variability_quantile)
+        regions, thresholds = self._regions(metrics)
         summary = cartography_summary(metrics, regions)
         self.confidence_, self.variability_ = metrics.confidence, metrics.variability
         self.correctness_, self.forgetfulness_ = metrics.correctness, metrics.forgetfulness
         self.regions_ = regions
         self.ids_ = [str(i) for i in dyn["ids"]]
         self.files_ = self._export(task, dyn, metrics, context) if self.export else []
-        tau_v = (float(np.quantile(metrics.variability, self.variability_quantile))
-                 if self.variability_quantile is not None else self.variability_threshold)
         self.result_ = {
             "confidence_mean": summary["mean_confidence"], "variability_mean": summary["mean_variability"],
             "correctness_mean": summary["mean_correctness"], "forgetfulness_mean": summary["mean_forgetfulness"],
             "easy_frac": summary["frac_easy"], "ambiguous_frac": summary["frac_ambiguous"],
             "hard_frac": summary["frac_hard"],
-            "thresholds": {"confidence": self.confidence_threshold, "variability": finite_or_none(tau_v),
-                           "variability_quantile": self.variability_quantile,
-                           "rule": "ambiguous if variability >= tau_v; else easy if confidence >= tau_c; else hard"},
+            "thresholds": thresholds, "rule": self.rule,
+            "selection": {k: finite_or_none(v) for k, v in
+                          selection_summary(metrics, self.selection_fraction).items()},
+            "selection_fraction": self.selection_fraction,
             "num_epochs": int(metrics.num_epochs), "skipped_epochs": int(skip), "num_examples": int(len(self.ids_)),
             "dynamics_mode": budget.dynamics_mode, "run_id": run.run_id, "budget": budget.model_dump(mode="json"),
+            "epochs_trained": run.metrics.get("epochs"), "stopped_early": run.metrics.get("stopped_early"),
             "files": self.files_,
         }
         if metrics.num_epochs < 2:
             self.result_["notes"] = ["one epoch of dynamics: variability is 0 by construction"]
+
+    def _regions(self, metrics) -> tuple[np.ndarray, dict]:
+        """Regions of every example under ``rule`` and the thresholds used (JSON-able)."""
+        if self.rule == "quantile":
+            regions = quantile_regions(metrics.confidence, metrics.variability,
+                                       ambiguous_share=self.ambiguous_share,
+                                       confidence_quantile=self.confidence_quantile)
+            amb = regions == "ambiguous"
+            tau_v = float(metrics.variability[amb].min()) if amb.any() else None
+            tau_c = float(np.quantile(metrics.confidence, self.confidence_quantile))
+            return regions, {"confidence": finite_or_none(tau_c), "variability": finite_or_none(tau_v),
+                             "ambiguous_share": self.ambiguous_share,
+                             "confidence_quantile": self.confidence_quantile,
+                             "rule": "ambiguous: the int(share * N) most variable; else easy if confidence >= "
+                                     "its quantile over all examples; else hard"}
+        if self.rule != "thresholds":
+            raise ConfigError(f"cartography: rule must be 'quantile' or 'thresholds', found {self.rule!r}")
+        regions = assign_regions(metrics.confidence, metrics.variability,
+                                 confidence_threshold=self.confidence_threshold,
+                                 variability_threshold=self.variability_threshold,
+                                 variability_quantile=self.variability_quantile)
+        tau_v = (float(np.quantile(metrics.variability, self.variability_quantile))
+                 if self.variability_quantile is not None else self.variability_threshold)
+        return regions, {"confidence": self.confidence_threshold, "variability": finite_or_none(tau_v),
+                         "variability_quantile": self.variability_quantile,
+                         "rule": "ambiguous if variability >= tau_v; else easy if confidence >= tau_c; else hard"}
 
     def _skip(self, mode: str, n_epochs: int) -> int:
         """Leading recorded epochs to leave out (``skip_epochs``, resolved)."""

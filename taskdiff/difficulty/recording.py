@@ -106,6 +106,11 @@ def label_units(fmt_name: str, encoded, outputs: dict, n_rows: int, *, per_word:
                 "example": np.array([feats[j]["example_index"] for j in chosen], dtype=np.int64),
                 "key": np.zeros(len(chosen), np.int64), "label": np.full(len(chosen), -1),
                 "length": np.array([len(outputs["start_logits"][j]) for j in chosen])}
+    from taskdiff.transfer.formats import get_format
+
+    fmt = get_format(fmt_name)
+    if hasattr(fmt, "label_units"):  # formats that define their units themselves (regression)
+        return fmt.label_units(encoded, outputs, n_rows, per_word=per_word)
     raise ValueError(f"format {fmt_name!r} has no label units (not trainable)")
 
 
@@ -228,5 +233,43 @@ def callbacks():
             self.recorder.pending = units.get("logits")
             self.recorder.record(int(round(state.epoch)) - 1, units["example"], units["prob"], units["correct"])
 
-    return CurveCallback, EpochPassCallback
+    class ConvergenceCallback(TrainerCallback):
+        """Held-out units after every epoch; stops training when they stop improving.
+
+        The selection metric is the held-out cross-entropy in bits per label unit (what
+        ``baseline_loss`` reports). Training stops after ``patience`` consecutive epochs
+        whose value is not below the best so far by more than ``min_delta``, never before
+        ``min_epochs``; the trainer's ``epochs`` is the bound. The final model is the last
+        one trained (no checkpoint is restored), so the dynamics and the held-out values
+        describe the same model. ``points`` is the per-epoch curve.
+        """
+
+        def __init__(self, evaluate, patience: int, min_epochs: int, min_delta: float):
+            self.evaluate, self.patience = evaluate, int(patience)
+            self.min_epochs, self.min_delta = int(min_epochs), float(min_delta)
+            self.points: list[dict] = []
+            self.final_units = None
+            self.best, self.bad_epochs, self.stopped_early = float("inf"), 0, False
+
+        def on_epoch_end(self, args, state, control, model=None, **kw):
+            units = self.evaluate(model)
+            model.train()
+            bits = v_entropy(units["prob"])
+            self.points.append({"epoch": len(self.points) + 1, "step": int(state.global_step),
+                                "cross_entropy_bits": bits, "accuracy": float(np.mean(units["correct"]))})
+            self.final_units = units
+            if bits < self.best - self.min_delta:
+                self.best, self.bad_epochs = min(bits, self.best), 0
+            else:
+                self.best, self.bad_epochs = min(bits, self.best), self.bad_epochs + 1
+            if self.bad_epochs >= self.patience and len(self.points) >= self.min_epochs:
+                self.stopped_early = True
+                control.should_training_stop = True
+
+        def curve(self) -> list[dict]:
+            """The per-epoch points with ``fraction`` = step / last step (the final model at 1)."""
+            last = max(self.points[-1]["step"], 1) if self.points else 1
+            return [{**p, "fraction": p["step"] / last} for p in self.points]
+
+    return CurveCallback, EpochPassCallback, ConvergenceCallback
 

@@ -81,7 +81,7 @@ def test_label_noise_raises_ambiguous_and_hard_and_lowers_v_information(tmp_path
         for seed in SEEDS:
             name = noisy_task(tmp_path / f"{noise}-{seed}", noise, seed)
             ctx.seed = seed
-            carto = get_measure("cartography")(budget=BUDGET, export=False).fit(name, "tiny", ctx).result_
+            carto = get_measure("cartography")(budget=BUDGET, export=False, rule="thresholds").fit(name, "tiny", ctx).result_
             h += (carto["ambiguous_frac"] + carto["hard_frac"]) / len(SEEDS)
             v += get_measure("vinfo")(budget=BUDGET).fit(name, "tiny", ctx).result_["v_information"] / len(SEEDS)
         hard.append(h)

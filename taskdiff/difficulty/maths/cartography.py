@@ -108,8 +108,10 @@ def assign_regions(confidence, variability, *, confidence_threshold: float = 0.5
     3. hard (hard-to-learn) if :math:`\\hat\\sigma_i < \\tau_v` and :math:`\\hat\\mu_i < \\tau_c`.
 
     The paper draws these areas on the map without numeric borders and selects fixed shares
-    (e.g. the top 33 % by variability) for training; fixed shares would make the region
-    fractions identical for every task, so absolute thresholds are the default here.
+    (e.g. the top 33 % by variability) for training (:func:`select_examples`). Absolute
+    thresholds saturate when a task's whole map lies on one side of them (e.g. a run far
+    from convergence: every example hard); the measure's default is therefore
+    :func:`quantile_regions`, and this rule is its ``rule="thresholds"`` option.
     :math:`\\tau_v = 0.2` is 40 % of the largest possible variability (0.5); an example
     whose gold probability moves 0.1, 0.5, 0.9 over three epochs has 0.33.
 
@@ -147,6 +149,80 @@ def assign_regions(confidence, variability, *, confidence_threshold: float = 0.5
     out = np.where(mu >= confidence_threshold, EASY, HARD).astype(object)
     out[sd >= tau_v] = AMBIGUOUS
     return out.astype(str)
+
+
+def select_examples(values, fraction: float, *, highest: bool) -> np.ndarray:
+    """Indices of the ``int(fraction * N)`` examples with the highest (or lowest) ``values``.
+
+    allenai/cartography's selection (``cartography/selection/train_dy_filtering.py``,
+    ``write_filtered_data``): the metric is sorted (variability descending for the
+    *ambiguous* selection, confidence ascending for *hard-to-learn*, confidence descending
+    for *easy-to-learn*) and the head is kept. Two differences, both stated: the reference
+    keeps ``head(n + 1)`` (one example more than its fraction) and sorts with pandas'
+    default (unstable) quicksort; here exactly ``int(fraction * N)`` examples are kept and
+    ties go to the lower index (stable sort), so the selection is deterministic.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (int(fraction * N),)
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if not 0.0 <= fraction <= 1.0:
+        raise ConfigError(f"selection fraction must be in [0, 1], found {fraction}")
+    order = np.argsort(-v if highest else v, kind="stable")
+    return order[: int(fraction * v.size)]
+
+
+def quantile_regions(confidence, variability, *, ambiguous_share: float = 1 / 3,
+                     confidence_quantile: float = 0.5) -> np.ndarray:
+    """Data-relative regions: the reference's ambiguous selection, the rest split by confidence.
+
+    1. ambiguous: the ``int(ambiguous_share * N)`` most variable examples
+       (:func:`select_examples`, allenai/cartography's selection; 1/3 is the paper's 33 %);
+    2. of the others, easy if the confidence is at least the ``confidence_quantile``
+       quantile of *all* examples' confidences (default the median), else hard.
+
+    Why relative: absolute thresholds saturate when the whole map sits on one side of them
+    (a budget run far from convergence made every UD-POS sentence "hard"). Consequences,
+    by construction: ``ambiguous_frac`` = ``int(ambiguous_share * N) / N`` for every task (not
+    a feature of the task), and, with the median, ``easy_frac`` + ``hard_frac`` =
+    1 - ``ambiguous_frac`` with ``easy_frac`` = 1/2 - *a* (up to ties and rounding), where *a*
+    is the share of examples that are both ambiguous and above the median confidence: the
+    split says whether a task's most variable examples are its confident or its
+    unconfident ones, never 0 or 1 (each lies in [1/6, 1/2] with the defaults).
+
+    Returns
+    -------
+    numpy.ndarray of str, shape (N,)
+    """
+    mu = np.asarray(confidence, dtype=np.float64)
+    sd = np.asarray(variability, dtype=np.float64)
+    if mu.shape != sd.shape:
+        raise ValueError(f"confidence {mu.shape} and variability {sd.shape} differ in shape")
+    if not 0.0 <= confidence_quantile <= 1.0:
+        raise ConfigError(f"confidence_quantile must be in [0, 1], found {confidence_quantile}")
+    tau_c = float(np.quantile(mu, confidence_quantile)) if mu.size else 0.0
+    out = np.where(mu >= tau_c, EASY, HARD).astype(object)
+    out[select_examples(sd, ambiguous_share, highest=True)] = AMBIGUOUS
+    return out.astype(str)
+
+
+def selection_summary(metrics: DynamicsMetrics, fraction: float = 1 / 3) -> dict[str, float]:
+    """Mean statistics of allenai/cartography's three selections of ``fraction`` of the data.
+
+    ``ambiguous`` = the most variable, ``hard`` = the least confident, ``easy`` = the most
+    confident examples (:func:`select_examples`). Keys ``{region}_{stat}`` for stat in
+    confidence, variability, correctness (means over the selection; NaN when it is empty).
+    """
+    picks = {AMBIGUOUS: select_examples(metrics.variability, fraction, highest=True),
+             HARD: select_examples(metrics.confidence, fraction, highest=False),
+             EASY: select_examples(metrics.confidence, fraction, highest=True)}
+    out = {}
+    for region, idx in picks.items():
+        for stat in ("confidence", "variability", "correctness"):
+            vals = getattr(metrics, stat)[idx]
+            out[f"{region}_{stat}"] = float(np.mean(vals)) if vals.size else float("nan")
+    return out
 
 
 def cartography_summary(metrics: DynamicsMetrics, regions) -> dict[str, float]:
