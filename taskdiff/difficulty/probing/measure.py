@@ -35,9 +35,10 @@ Scores (trained minus base, per probe aggregated over the fitted layers by ``lay
 
 * ``syntactic`` / ``semantic`` / ``surface``: mean change of probe accuracy over the probes
   of the group;
-* ``syntax_semantics_index`` = (syn - sem) / (|syn| + |sem|), in [-1, 1] (0 when both are 0):
-  +1 when only syntactic probes gain, -1 when only semantic ones do; with both negative, the
-  group that loses less gets the positive side;
+* ``syntax_semantics_index`` = syn - sem when its bootstrap interval (over probes and test
+  sentences) excludes 0, else None with the reason in ``syntax_semantics_note``; the
+  difference and interval are in ``syntax_semantics`` (see
+  :mod:`~taskdiff.difficulty.probing.summary`);
 * ``selectivity``: mean change of selectivity (Hewitt and Liang 2019) over the token-level
   probes; ``mdl_compression``: mean change of the MDL compression ratio (Voita and Titov
   2020) over all probes.
