@@ -60,9 +60,11 @@ def test_profiles_of_snli_and_ud_en_pos_on_the_offline_encoder(shared_data, tmp_
         flat = profile.to_flat()
         assert tuple(flat) == FLAT_KEYS and flat["task"] == task
         probing = flat["probing"]
-        for key in ("syntactic", "semantic", "syntax_semantics_index", "selectivity", "mdl_compression"):
+        for key in ("syntactic", "semantic", "selectivity", "mdl_compression"):
             assert probing[key] is not None and math.isfinite(probing[key]), (task, key, probing)
-        assert -1 <= probing["syntax_semantics_index"] <= 1
+        contrast = profile.result("probing")["syntax_semantics"]  # null index = interval covers 0
+        assert contrast["difference"] == pytest.approx(probing["syntactic"] - probing["semantic"])
+        assert probing["syntax_semantics_index"] == (contrast["difference"] if contrast["determined"] else None)
         details = profile.result("probing")
         assert {"upos", "deprel", "tense", "subj_number"} <= set(details["per_probe"])
         assert details["layers"] == [0, 6, 12]
