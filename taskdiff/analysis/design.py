@@ -8,6 +8,7 @@ in words before a model silently reports a precise-looking number.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Sequence
 
@@ -21,6 +22,8 @@ __all__ = [
     "SmallSampleWarning",
     "check_effective_n",
     "check_identified",
+    "min_tasks_for_inference",
+    "inference_floor_message",
 ]
 
 #: Rule of thumb: at least this many intermediate tasks per feature before a warning.
@@ -131,3 +134,34 @@ def check_identified(X: np.ndarray, names: Sequence[str], *, tasks: Sequence[str
             f"(intercept + {len(names)} features) because feature(s) "
             f"{', '.join(map(repr, involved))} are collinear across the {X.shape[0]} "
             f"intermediate tasks (one is a linear combination of the others); drop one of them")
+
+
+def min_tasks_for_inference(alpha: float = 0.05) -> int:
+    """Fewest intermediate tasks at which a two-sided test of a task-level statistic can reach α.
+
+    The exact permutation test of an association between a task feature and the task's gain
+    has smallest two-sided p-value 2/n! with n tasks; below the n where 2/n! <= α no data
+    can give a significant result (n = 5 for α = 0.05: 2/4! = 0.083, 2/5! = 0.017). The same
+    floor is applied to every task-level statistic of the report (correlations, one-feature
+    and multivariable regressions, mixed model), so the sections cannot disagree: a slope's
+    t statistic from 4 clusters is not evidence that a correlation over the same 4 tasks
+    cannot give.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), found {alpha}")
+    n = 2
+    while 2 / math.factorial(n) > alpha:
+        n += 1
+    return n
+
+
+def inference_floor_message(n_tasks: int, alpha: float = 0.05) -> str | None:
+    """Why no task-level test statistic is shown, or None when ``n_tasks`` is enough."""
+    floor = min_tasks_for_inference(alpha)
+    if n_tasks >= floor:
+        return None
+    return (f"with {n_tasks} intermediate task(s) no task-level test can reach α = {alpha:g} "
+            f"(the smallest two-sided permutation p-value is 2/{n_tasks}! = "
+            f"{2 / math.factorial(max(n_tasks, 0)):.3g}), so correlations, regression slopes, "
+            f"their standard errors, t, p and intervals are not shown: they would look precise "
+            f"and mean nothing; at least {floor} intermediate tasks are needed")

@@ -96,7 +96,10 @@ def test_methods_carry_provenance(effect_report, effect_study):
     import hashlib
     digest = hashlib.sha256((effect_study / "gains.csv").read_bytes()).hexdigest()
     assert digest in md and str(effect_study.resolve()) in md
-    assert "model: tiny" in md and 'versions: {"taskdiff": "0.1.0"}' in md
+    # provenance as readable columns (task, model, seed, ..., versions), not a raw dict
+    assert "| task | model | seed | max_examples | created | versions |" in md
+    assert "| task11 | tiny | [1, 2] |" in md and "taskdiff 0.1.0" in md
+    assert "Encoder: tiny (from profile provenance)." in md
     assert "statsmodels" in md and "seed 0" in md
 
 
@@ -121,16 +124,22 @@ def test_null_report_says_so_in_words(null_report):
 
 
 def test_too_small_n_shows_message_instead_of_number(make_study, tmp_path):
-    study = make_study("tiny", n_tasks=4)
+    """Issue 14 item 4: 4 tasks, a near-perfect fit. The report used to print one-feature
+    slopes with t in the hundreds beside 'nothing can be significant with n = 4'; now every
+    section says the same thing and no task-level statistic is printed."""
+    study = make_study("tiny", n_tasks=4, effect=2.0, noise_sd=0.05, task_sd=0.01)
     html_path, md_path = report(study, tmp_path / "out", **FAST)
     for text in (html_path.read_text(), md_path.read_text()):
         assert "Not fitted: " in text
-        assert "needs at least 5 intermediate tasks for 3 feature(s)" in text
-        assert "The pre-specified multivariable model was not fitted" in text
-        assert "smallest possible two-sided permutation p-value is 2/4! = 0.083" in text
+        assert "the profiles hold the pre-specified features" in text
+        assert "no task-level test can reach α = 0.05" in text
+        assert "2/4! = 0.0833" in text
+        assert "at least 5 intermediate tasks are needed" in text
     md = md_path.read_text()
-    section = md.split("### Pre-specified multivariable model")[1].split("## Predicting")[0]
-    assert "| const |" not in section  # no coefficient table for refused models
+    section = md.split("## Gain vs difficulty")[1].split("## Predicting")[0]
+    assert "| const |" not in section and "| normalized_baseline_loss |" not in section
+    assert "| feature | estimate |" not in section and "p_value" not in section
+    assert "coefficients.png" not in md  # no slope figure either
 
 
 def _chromium() -> str | None:
@@ -192,3 +201,68 @@ def test_profiles_without_probing_like_the_demo(sim, tmp_path):
     assert "log_n_examples" in md.split("### Pre-specified multivariable model")[1]
     assert "probing.syntax_semantics_index:" not in md  # not in the model: all null
     assert len(_parse(html_path.read_text()).imgs) == len(FIGURES) - 1
+
+
+def test_two_tasks_name_the_prespecified_features(make_study, tmp_path):
+    """Issue 15 item 9: with 2 tasks the report used to say the pre-specified features
+    were unknown although the profiles held them."""
+    study = make_study("two", n_tasks=2)
+    _, md_path = report(study, tmp_path / "out", **FAST)
+    md = md_path.read_text()
+    assert "none of the pre-specified features" not in md
+    assert ("the profiles hold the pre-specified features (log_n_examples, "
+            "normalized_baseline_loss, probing.syntax_semantics_index)") in md
+
+
+def test_dropped_prespecified_feature_is_named_with_reason(sim, tmp_path):
+    gains, profiles = sim.study(4, n_tasks=6)
+    for p in profiles.values():
+        p["probing"]["syntax_semantics_index"] = 0.25
+    profiles["task02"]["normalized_baseline_loss"] = None
+    study = sim.write(tmp_path / "d", gains, profiles)
+    _, md_path = report(study, tmp_path / "out", **FAST)
+    md = md_path.read_text()
+    assert ("Pre-specified features left out of the models: normalized_baseline_loss — "
+            "missing (null) in the profile of task02; probing.syntax_semantics_index — the "
+            "same value (0.25) for every intermediate task (used: log_n_examples).") in md
+
+
+def test_baseline_table_flags_chance(sim, tmp_path):
+    """Issue 15 item 9: absolute baselines, with PAWS-X at 50.0 (two labels) flagged."""
+    gains, profiles = sim.study(2, n_tasks=5, targets=("xnli", "pawsx"))
+    gains.loc[gains["target"] == "pawsx", "baseline_score"] = 50.0
+    gains["score"] = gains["baseline_score"] + gains["gain"]
+    study = sim.write(tmp_path / "c", gains, profiles)
+    html_path, md_path = report(study, tmp_path / "out", **FAST)
+    md = md_path.read_text()
+    assert "| pawsx | accuracy | 50.0 | 50.0 | 50.0 | 50.0 | 50.0 | 50.0 | AT CHANCE: every language |" in md
+    assert "| xnli | accuracy |" in md and "| 33.3 |  |" in md
+    assert "Baseline at chance level for pawsx (mean 50.0, chance 50.0" in md
+    assert "AT CHANCE" in html_path.read_text()
+
+
+def test_methods_show_encoder_hyperparameters_and_max_examples(make_study, tmp_path):
+    import json
+    study = make_study("m", n_tasks=5)
+    manifest = {"config": {"models": ["e5-small-offline"], "max_examples": 400, "seeds": [1, 2, 3],
+                           "languages": ["de", "fr"],
+                           "intermediate_train": {"learning_rate": 3e-05, "epochs": 2.0,
+                                                  "batch_size": 16, "ray": {"x": 1}},
+                           "target_train": {"learning_rate": 1e-05, "epochs": 3.0}},
+                "data_dir": "/data"}
+    (study / "study.json").write_text(json.dumps(manifest))
+    _, md_path = report(study, tmp_path / "out", **FAST)
+    md = md_path.read_text()
+    assert "- Encoder: e5-small-offline (from study.json)." in md
+    assert "- Intermediate training: learning_rate 3e-05, epochs 2.0, batch_size 16." in md
+    assert "- Target training: learning_rate 1e-05, epochs 3.0." in md
+    assert "max_examples: 400; seeds [1, 2, 3]; languages de, fr; data /data." in md
+
+
+def test_published_xstilts_direction_check_is_labelled(make_study, tmp_path):
+    study = make_study("p", n_tasks=5, targets=("xnli", "panx"))
+    _, md_path = report(study, tmp_path / "out", **FAST)
+    md = md_path.read_text()
+    assert "another model's" in md and "XLM-R Large" in md
+    assert "| xnli | 79.2 | 80.0 | +0.8 |" in md
+    assert "| panx | 65.4 | 64.0 | -1.4 |" in md

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from taskdiff.analysis.correlation import CorrelationResults, correlate
-from taskdiff.analysis.design import IdentificationError, InsufficientDataError
+from taskdiff.analysis.design import (IdentificationError, InsufficientDataError,
+                                      inference_floor_message, min_tasks_for_inference)
 from taskdiff.analysis.evaluation import RankingEvaluation, leave_one_task_out
 from taskdiff.analysis.mixed import MixedGainModel
 from taskdiff.analysis.prediction import GainPredictor
@@ -19,7 +20,8 @@ from taskdiff.analysis.regression import CoefficientResults, GainRegression
 from taskdiff.analysis.table import StudyTable
 from taskdiff.errors import NumericalError
 
-__all__ = ["DEFAULT_MODEL_FEATURES", "ModelOutcome", "StudyAnalysis", "analyse_study"]
+__all__ = ["DEFAULT_MODEL_FEATURES", "ModelOutcome", "StudyAnalysis", "analyse_study",
+           "prespecified_features"]
 
 #: The pre-specified multivariable model: size, difficulty and kind of task. Fixed before
 #: seeing the gains, so its p-values need no selection correction.
@@ -56,6 +58,31 @@ class StudyAnalysis:
     evaluation: RankingEvaluation | None
     evaluation_message: str | None
     settings: dict = field(default_factory=dict)
+    #: Pre-specified features left out of the models, with the reason (feature -> reason).
+    dropped_features: dict = field(default_factory=dict)
+    #: Why no task-level statistic is shown (too few tasks), or None.
+    floor_message: str | None = None
+
+
+def prespecified_features(table: StudyTable) -> tuple[list[str], dict[str, str]]:
+    """The pre-specified features the study can use, and why each of the others is dropped.
+
+    A feature is used when every intermediate task with gains has a value and the values
+    are not all equal (a model with it would otherwise be refused as not identified).
+    """
+    X = table.profiles.reindex(index=list(table.intermediates))
+    kept, dropped = [], {}
+    for f in DEFAULT_MODEL_FEATURES:
+        if f not in X.columns or X[f].isna().all():
+            dropped[f] = "not in any profile (measure not run or not defined for these tasks)"
+        elif X[f].isna().any():
+            missing = ", ".join(map(str, X.index[X[f].isna()]))
+            dropped[f] = f"missing (null) in the profile of {missing}"
+        elif X[f].nunique() < 2:
+            dropped[f] = f"the same value ({X[f].iloc[0]:.4g}) for every intermediate task"
+        else:
+            kept.append(f)
+    return kept, dropped
 
 
 def _fit(name: str, model, table: StudyTable, features) -> ModelOutcome:
@@ -94,21 +121,31 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
         The predictor to evaluate (default ``GainPredictor()``).
     """
     feats = list(features or table.usable_features())
+    dropped: dict[str, str] = {}
     if model_features is None:
-        usable = table.usable_features()
-        model_features = [f for f in DEFAULT_MODEL_FEATURES if f in usable]
+        model_features, dropped = prespecified_features(table)
     model_features = list(model_features)
+    floor = inference_floor_message(table.n_tasks, alpha)
     corr = None
-    if table.n_tasks >= 3 and feats:
-        corr = correlate(table, features=feats, n_perm=n_perm, n_boot=n_boot, seed=seed,
-                         alpha=alpha)
-    uni = {f: _fit(f"OLS of gain_z on {f}", GainRegression([f]), table, [f]) for f in feats}
-    multi = _fit("Pre-specified OLS", GainRegression(model_features), table, model_features)
-    mixed = _fit("Mixed model", MixedGainModel(model_features), table, model_features)
+    if floor:  # one message for every task-level statistic, none of them computed
+        uni = {}
+        held = (f"the profiles hold the pre-specified features ({', '.join(model_features)}), "
+                if model_features else "")
+        short = (f"{held}but {table.n_tasks} intermediate task(s) are fewer than the "
+                 f"{min_tasks_for_inference(alpha)} any task-level test needs (see above)")
+        multi = ModelOutcome("Pre-specified OLS", tuple(model_features), message=short)
+        mixed = ModelOutcome("Mixed model", tuple(model_features), message=short)
+    else:
+        if feats and table.n_tasks >= 3:
+            corr = correlate(table, features=feats, n_perm=n_perm, n_boot=n_boot, seed=seed,
+                             alpha=alpha)
+        uni = {f: _fit(f"OLS of gain_z on {f}", GainRegression([f]), table, [f]) for f in feats}
+        multi = _fit("Pre-specified OLS", GainRegression(model_features), table, model_features)
+        mixed = _fit("Mixed model", MixedGainModel(model_features), table, model_features)
     if not model_features:
-        none = ("none of the pre-specified features "
-                f"({', '.join(DEFAULT_MODEL_FEATURES)}) is known and varies across the "
-                "intermediate tasks")
+        why = "; ".join(f"{f}: {r}" for f, r in dropped.items())
+        none = ("none of the pre-specified features can be used"
+                + (f" ({why})" if why else ""))
         multi.message = mixed.message = none
     evaluation, msg = None, None
     if table.n_tasks < MIN_TASKS_LOTO:
@@ -123,4 +160,4 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
                     predictor=repr(predictor or GainPredictor()))
     return StudyAnalysis(table=table, correlations=corr, univariate=uni, multivariable=multi,
                          mixed=mixed, evaluation=evaluation, evaluation_message=msg,
-                         settings=settings)
+                         settings=settings, dropped_features=dropped, floor_message=floor)

@@ -19,6 +19,9 @@ from taskdiff.analysis._format import (fmt_number, fmt_p, frame_cells, frame_to_
 from taskdiff.analysis.correlation import CORRECTION_NAMES, POOLED
 from taskdiff.analysis.multitest import bh_adjust, holm_adjust
 from taskdiff.analysis.report.analyses import StudyAnalysis
+from taskdiff.analysis.report.published import direction_check
+from taskdiff.analysis.report.records import (baseline_frame, provenance_frame,
+                                              records_sentences, study_records)
 
 __all__ = ["make_table", "build_context", "findings", "provenance_summary"]
 
@@ -46,11 +49,12 @@ def _regression_sentence(a: StudyAnalysis) -> str:
     sig = f[f["p"] <= alpha]
     parts = "; ".join(f"{t}: {r.estimate:+.2f} SD of gain per SD (95% CI {r.lower:+.2f} to "
                       f"{r.upper:+.2f}, {p_phrase(r.p)})" for t, r in f.iterrows())
+    se = "CR2 SEs clustered by intermediate task, Bell–McCaffrey df"
     head = ("No feature of the pre-specified model has a coefficient significantly different "
-            f"from 0 (α = {alpha:g}, SEs clustered by intermediate task)"
+            f"from 0 (α = {alpha:g}, {se})"
             if sig.empty else
             f"{len(sig)} of {len(f)} pre-specified features have coefficients significantly "
-            f"different from 0 (α = {alpha:g}, SEs clustered by intermediate task)")
+            f"different from 0 (α = {alpha:g}, {se})")
     warn = f" Caution: {m.results.small_n_warning}." if m.results.small_n_warning else ""
     return f"{head}: {parts}.{warn}"
 
@@ -59,12 +63,60 @@ def findings(a: StudyAnalysis) -> list[str]:
     """The headline sentences: correlations, regression, prediction."""
     out = [f"Effective sample size: {a.table.n_tasks} intermediate tasks (every task-level "
            f"statistic has n = {a.table.n_tasks}, whatever the number of rows)."]
-    out.append(a.correlations.verdict() if a.correlations is not None else
-               "Correlations were not computed: they need at least 3 intermediate tasks.")
-    out.append(_regression_sentence(a))
+    chance = _chance_sentence(a)
+    if chance:
+        out.append(chance)
+    if a.floor_message:
+        out.append(f"No correlation or regression is reported: {a.floor_message}.")
+    else:
+        out.append(a.correlations.verdict() if a.correlations is not None else
+                   "Correlations were not computed: they need at least 3 intermediate tasks.")
+        out.append(_regression_sentence(a))
+    if a.dropped_features:
+        out.append(_dropped_sentence(a))
     out.append(a.evaluation.verdict() if a.evaluation is not None else
                f"Prediction was not evaluated: {a.evaluation_message}.")
     return out
+
+
+def _dropped_sentence(a: StudyAnalysis) -> str:
+    why = "; ".join(f"{f} — {r}" for f, r in a.dropped_features.items())
+    used = ", ".join(a.settings["model_features"]) or "none"
+    return f"Pre-specified features left out of the models: {why} (used: {used})."
+
+
+def _baselines(a: StudyAnalysis) -> pd.DataFrame:
+    return baseline_frame(a.table.primary(), a.table.targets)
+
+
+def _chance_sentence(a: StudyAnalysis) -> str | None:
+    b = _baselines(a)
+    flagged = b[b["flag"] != ""]
+    if flagged.empty:
+        return None
+    items = "; ".join(f"{t} (mean {r['mean']:.1f}, chance {r['chance']:.1f}: {r['flag']})"
+                      for t, r in flagged.iterrows())
+    return (f"Baseline at chance level for {items}: the target model did not learn there, so "
+            f"gains on it measure whether an intermediate task lifts it off chance, not transfer "
+            f"to a working model.")
+
+
+def _baseline_table(a: StudyAnalysis) -> dict:
+    b = _baselines(a)
+    fmt = {c: (lambda x: "–" if x is None or not np.isfinite(x) else f"{x:.1f}")
+           for c in b.columns if c not in ("metric", "flag")}
+    return make_table(b, {**fmt, "metric": str, "flag": str}, index=True)
+
+
+def _published(a: StudyAnalysis) -> dict | None:
+    d = direction_check(a.table.task_means("gain"), a.table.primary_metrics)
+    if d.empty:
+        return None
+    fmt = {c: (lambda x: f"{x:+.1f}") for c in ("published_gain", "study_best_gain",
+                                                 "study_mean_gain")}
+    fmt.update({c: (lambda x: f"{x:.1f}") for c in ("published_baseline", "published_best")})
+    fmt.update({c: str for c in ("study_best_intermediate", "same_direction")})
+    return {"table": make_table(d, fmt, index=True), "note": d.attrs["note"]}
 
 
 def _seed_table(a: StudyAnalysis) -> dict:
@@ -75,7 +127,10 @@ def _seed_table(a: StudyAnalysis) -> dict:
                      else f"{r['mean']:+.3f}", axis=1).unstack("target")
     text = text.reindex(columns=a.table.targets)
     text.index.name = "intermediate"
-    return make_table(text.fillna("–"), {c: str for c in text.columns}, index=True)
+    out = make_table(text.fillna("–"), {c: str for c in text.columns}, index=True)
+    out["note"] = ("–: no gains rows for this intermediate task and target (not run, or "
+                   "not finished)" if text.isna().any().any() else "")
+    return out
 
 
 def _correlation_tables(a: StudyAnalysis) -> dict:
@@ -144,17 +199,14 @@ def _provenance(a: StudyAnalysis) -> dict:
     src = a.table.source
     checks = pd.DataFrame(sorted((src.checksums if src else {}).items()),
                           columns=["file", "sha256"])
-    prov = pd.DataFrame(
-        [{"task": t, "provenance": provenance_summary(p)}
-         for t, p in sorted((src.provenance if src else {}).items())],
-        columns=["task", "provenance"])
+    prov = provenance_frame(src.provenance if src else {})
     versions = []
     for pkg in _PACKAGES:
         try:
             versions.append(f"{pkg} {metadata.version(pkg)}")
         except metadata.PackageNotFoundError:
             continue
-    fmt = {c: str for c in ("file", "sha256", "task", "provenance")}
+    fmt = {c: str for c in ("file", "sha256", *prov.columns)}
     return {"directory": src.directory if src else "(built in memory)",
             "checksums": make_table(checks, fmt), "profiles": make_table(prov, fmt),
             "versions": ", ".join(versions)}
@@ -166,14 +218,20 @@ def _methods(a: StudyAnalysis) -> list[str]:
     seeds = prim.groupby(["intermediate", "target", "language"])["seed"].nunique()
     corr = a.correlations.settings if a.correlations is not None else {}
     metric = ", ".join(f"{k}: {v}" for k, v in t.primary_metrics.items())
-    return [
+    src = t.source
+    rec = study_records(src.directory if src else None, src.provenance if src else {})
+    return records_sentences(rec) + [
         f"Rows analysed: {len(prim)} (primary metric per target — {metric}); "
         f"{t.n_tasks} intermediate tasks, {len(t.targets)} targets, "
         f"{prim['language'].nunique()} languages, {seeds.min()}–{seeds.max()} seeds per cell.",
         f"Effective n = {t.n_tasks} intermediate tasks: features are properties of the "
         f"intermediate task, so correlations use one mean gain per task (mean over seeds, "
-        f"then languages) and regression SEs are clustered by task (CR1, t with "
-        f"{t.n_tasks - 1} df).",
+        f"then languages) and regression SEs are clustered by task: CR2 (Bell–McCaffrey "
+        f"bias-reduced sandwich) with Bell–McCaffrey degrees of freedom per coefficient, "
+        f"valid with few clusters (CR1 with G − 1 df gave t in the thousands from 4 tasks). "
+        f"Below {_floor(a)} intermediate tasks no task-level test can reach α "
+        f"(smallest two-sided permutation p-value 2/n!), and no correlation, slope, SE, t, "
+        f"p or interval is shown.",
         "gain = score − mean baseline score over seeds (same target, language, metric); "
         "gain_z standardises the gain within each (target, metric).",
         f"Correlations: Spearman (primary), Kendall tau-b and Pearson; two-sided "
@@ -192,6 +250,45 @@ def _methods(a: StudyAnalysis) -> list[str]:
         f"(O − M_k)/O on target scores, top-1 hit; baselines data size (n_examples), "
         f"LogME, best on average over the other targets, and random (exact expectation).",
     ]
+
+
+def _floor(a: StudyAnalysis) -> int:
+    from taskdiff.analysis.design import min_tasks_for_inference
+
+    return min_tasks_for_inference(a.settings["alpha"])
+
+
+def _why_missing(a: StudyAnalysis, row) -> str:
+    """Why a per-target prediction metric is shown as '–'."""
+    reasons = []
+    gains = a.table.task_means("gain")
+    scores = a.table.task_means("score") if "score" in a.table.data.columns else None
+    target = row["target"]
+    if not np.isfinite(row.get("spearman", 0.0)):
+        col = gains[target].dropna() if target in gains.columns else pd.Series(dtype=float)
+        if col.nunique() < 2:
+            reasons.append("Spearman undefined: the observed gains are equal for every task")
+        else:
+            reasons.append("Spearman undefined: this method gives every held-out task the "
+                           "same score (e.g. a feature that is constant or missing)")
+    if "regret" in row and not np.isfinite(row["regret"]):
+        best = scores[target].max() if scores is not None and target in scores.columns else np.nan
+        reasons.append("Regret undefined: no task has a positive target score"
+                       if not (best > 0) else "Regret undefined")
+    if "ndcg" in row and not np.isfinite(row["ndcg"]):
+        reasons.append("NDCG undefined: every task has the same target score")
+    return "; ".join(reasons)
+
+
+def _per_target(a: StudyAnalysis) -> dict:
+    f = a.evaluation.to_frame()
+    metric_cols = [c for c in ("spearman", "ndcg", "regret", "top1") if c in f.columns]
+    missing = ~np.isfinite(f[metric_cols].to_numpy(dtype=float)).all(axis=1)
+    fmts = {"regret": _pct2, "top1": _pct2}
+    if missing.any():
+        f["why –"] = [_why_missing(a, r) if m else "" for (_, r), m in zip(f.iterrows(), missing)]
+        fmts["why –"] = str
+    return make_table(f, fmts)
 
 
 def build_context(a: StudyAnalysis, figures: dict) -> dict:
@@ -219,12 +316,16 @@ def build_context(a: StudyAnalysis, figures: dict) -> dict:
         "regression_sentence": _regression_sentence(a),
         "prediction": None if ev is None else {
             "summary": make_table(*ev.summary_table()),
-            "per_target": make_table(ev.to_frame(), {"regret": _pct2, "top1": _pct2}),
+            "per_target": _per_target(a),
             "verdict": ev.verdict(), "notes": ev.notes},
         "prediction_message": a.evaluation_message,
         "profiles": _profiles_table(a),
         "has_probing": "probing" in figures,
         "methods": _methods(a),
+        "baselines": _baseline_table(a),
+        "published": _published(a),
+        "floor_message": a.floor_message,
+        "dropped_features": _dropped_sentence(a) if a.dropped_features else None,
         "provenance": _provenance(a),
         "fmt": fmt_number,
     }

@@ -28,7 +28,8 @@ CAPTIONS = {
                "OLS line and its 95% confidence band; ρ = Spearman (pooled row of the "
                "correlation table).",
     "coefficients": "Standardised slope of gain_z on each feature, one OLS per feature, 95% "
-                    "interval from SEs clustered by intermediate task.",
+                    "interval from CR2 SEs clustered by intermediate task with "
+                    "Bell–McCaffrey degrees of freedom.",
     "probing": "Syntactic vs semantic probing accuracy of each intermediate task; colour: "
                "mean gain_z over targets; dotted: syntactic = semantic.",
     "loto": "Leave-one-task-out: predicted (held-out) vs observed mean gain per target; "
@@ -62,7 +63,7 @@ def make_figures(a: StudyAnalysis, figure_dir: Path) -> dict:
     if uni:
         import pandas as pd
         drawn["coefficients"] = F.coefficient_plot(
-            pd.DataFrame(uni).T, "One-feature models (clustered 95% CI)")
+            pd.DataFrame(uni).T, "One-feature models (CR2, Bell–McCaffrey 95% CI)")
     if has_probing(t):
         drawn["probing"] = F.probing_map(t.task_features(["probing.syntactic",
                                                           "probing.semantic"]), pooled)
