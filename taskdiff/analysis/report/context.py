@@ -116,7 +116,13 @@ def _published(a: StudyAnalysis) -> dict | None:
                                                  "study_mean_gain")}
     fmt.update({c: (lambda x: f"{x:.1f}") for c in ("published_baseline", "published_best")})
     fmt.update({c: str for c in ("study_best_intermediate", "same_direction")})
-    return {"table": make_table(d, fmt, index=True), "note": d.attrs["note"]}
+    names = {"published_baseline": "XLM-R L", "published_best": "best X-STILTs",
+             "published_gain": "published gain", "study_best_intermediate": "study's best",
+             "study_best_gain": "its gain", "study_mean_gain": "study mean gain",
+             "same_direction": "same sign"}
+    fmt = {names[k]: v for k, v in fmt.items()}
+    return {"table": make_table(d.rename(columns=names), fmt, index=True),
+            "note": d.attrs["note"]}
 
 
 def _seed_table(a: StudyAnalysis) -> dict:

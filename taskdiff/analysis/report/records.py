@@ -74,7 +74,8 @@ def study_records(directory: str | None, provenance: dict[str, dict]) -> dict:
         out["encoder"] = ", ".join(cfg.get("models") or []) or None
         for key in ("intermediate_train", "target_train"):
             sec = cfg.get(key) or {}
-            out[key] = {k: sec[k] for k in _HPARAMS if k in sec and sec[k] is not None}
+            out[key] = {k: sec[k] for k in _HPARAMS
+                        if sec.get(k) is not None and not (k == "max_steps" and sec[k] == -1)}
         for key in ("max_examples", "seeds", "languages", "data_dir"):
             out[key] = cfg.get(key)
         out["data_dir"] = man.get("data_dir", out.get("data_dir"))
@@ -168,7 +169,7 @@ def provenance_frame(provenance: dict[str, dict]) -> pd.DataFrame:
                "measures": ", ".join(measures) if isinstance(measures, (dict, list)) else "–",
                "errors": "; ".join(f"{k}: {_short(v, 60)}" for k, v in errors.items()) or "none"}
         shown = {"model", "seed", "seeds", "max_examples", "created", "versions", "errors", "measures",
-                 "store", "task_config", "data_dir"}
+                 "store", "task_config", "data_dir", "format"}
         other = {k: v for k, v in p.items() if k not in shown and v not in (None, {}, [])}
         if p.get("data_dir"):
             other["data_dir"] = p["data_dir"]
