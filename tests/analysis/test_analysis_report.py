@@ -279,3 +279,18 @@ def test_published_xstilts_direction_check_is_labelled(make_study, tmp_path):
     assert "another model's" in md and "XLM-R Large" in md
     assert "| xnli | 79.2 | 80.0 | +0.8 |" in md
     assert "| panx | 65.4 | 64.0 | -1.4 |" in md
+
+
+def test_dash_cells_in_per_target_table_have_a_reason(sim, tmp_path):
+    """Issue 15 item 9: a constant LogME gives every held-out task the same baseline score,
+    so its Spearman is undefined; the per-target table says why instead of a bare '–'."""
+    gains, profiles = sim.study(6, n_tasks=5)
+    for p in profiles.values():
+        p["logme"] = 0.5
+    study = sim.write(tmp_path / "dash", gains, profiles)
+    _, md, a = _render(study)
+    per_target = md.split("Per target:")[1]
+    assert "| why – |" in per_target.splitlines()[2]
+    logme_rows = [r for r in per_target.splitlines() if r.startswith("| LogME |")]
+    assert logme_rows and all("this method gives every held-out task the same score" in r
+                              for r in logme_rows)
