@@ -294,3 +294,19 @@ def test_dash_cells_in_per_target_table_have_a_reason(sim, tmp_path):
     logme_rows = [r for r in per_target.splitlines() if r.startswith("| LogME |")]
     assert logme_rows and all("this method gives every held-out task the same score" in r
                               for r in logme_rows)
+
+
+def test_scatter_has_no_band_below_the_floor():
+    """Below the few-tasks floor the scatter shows points only (no line, no band)."""
+    import numpy as np
+    import pandas as pd
+
+    from taskdiff.analysis.report import figures as F
+
+    X = pd.DataFrame({"logme": [0.1, 0.5, 0.2, 0.9]}, index=list("abcd"))
+    y = pd.Series([0.3, -0.1, 0.4, 1.0], index=list("abcd"))
+    with_band = F.feature_scatter(X, y).axes[0]
+    points = F.feature_scatter(X, y, band=False).axes[0]
+    assert len(with_band.lines) == 1 and len(with_band.collections) == 2
+    assert len(points.lines) == 0 and len(points.collections) == 1
+    assert np.allclose(points.collections[0].get_offsets(), np.c_[X["logme"], y])

@@ -107,8 +107,11 @@ def _fit_band(x: np.ndarray, y: np.ndarray, level: float = 0.95):
     return grid, fit, fit - q * se, fit + q * se
 
 
-def feature_scatter(X: pd.DataFrame, y: pd.Series, rho: dict | None = None):
-    """Task-level mean gain_z vs each feature, OLS line and 95% confidence band."""
+def feature_scatter(X: pd.DataFrame, y: pd.Series, rho: dict | None = None, band: bool = True):
+    """Task-level mean gain_z vs each feature, OLS line and 95% confidence band.
+
+    ``band=False`` draws the points only (too few tasks for any interval to mean anything).
+    """
     feats = list(X.columns)
     cols = min(4, len(feats))
     rows = int(np.ceil(len(feats) / cols))
@@ -117,9 +120,9 @@ def feature_scatter(X: pd.DataFrame, y: pd.Series, rho: dict | None = None):
         ax = fig.add_subplot(rows, cols, k + 1)
         x = X[f].to_numpy(dtype=float)
         ax.scatter(x, y.to_numpy(dtype=float), s=18, color="tab:blue", zorder=3)
-        band = _fit_band(x, y.to_numpy(dtype=float))
-        if band is not None:
-            grid, fit, lo, hi = band
+        fitted = _fit_band(x, y.to_numpy(dtype=float)) if band else None
+        if fitted is not None:
+            grid, fit, lo, hi = fitted
             ax.plot(grid, fit, color="tab:red", lw=1.2)
             ax.fill_between(grid, lo, hi, color="tab:red", alpha=0.15, lw=0)
         title = f if rho is None or f not in rho else f"{f}\nρ = {rho[f]:+.2f}"
@@ -142,7 +145,7 @@ def coefficient_plot(coefs: pd.DataFrame, title: str):
                 fmt="o", color="tab:blue", ecolor="tab:gray", capsize=3)
     ax.axvline(0, color="black", lw=0.8, ls="--")
     ax.set_yticks(y, [str(i) for i in coefs.index], fontsize=8)
-    ax.set_xlabel("change in gain_z per SD of the feature (95% CI, clustered by task)")
+    ax.set_xlabel("change in gain_z per SD of the feature (95% CI: CR2, Bell–McCaffrey df)")
     ax.set_title(title, fontsize=10)
     return fig
 

@@ -37,6 +37,11 @@ CAPTIONS = {
 }
 
 
+SCATTER_POINTS_ONLY = ("Task-level mean gain_z (all targets pooled) against each feature, one "
+                       "point per intermediate task; no fitted line, band or correlation: too "
+                       "few tasks for any of them to mean anything.")
+
+
 def has_probing(table) -> bool:
     """Whether some intermediate task has both probing.syntactic and probing.semantic."""
     cols = ["probing.syntactic", "probing.semantic"]
@@ -58,7 +63,8 @@ def make_figures(a: StudyAnalysis, figure_dir: Path) -> dict:
             f = a.correlations.to_frame()
             sel = f[(f["target"] == POOLED) & (f["method"] == "spearman")]
             rho = dict(zip(sel["feature"], sel["estimate"]))
-        drawn["scatter"] = F.feature_scatter(t.task_features(feats), pooled, rho)
+        drawn["scatter"] = F.feature_scatter(t.task_features(feats), pooled, rho,
+                                             band=a.floor_message is None)
     uni = {f: o.results.to_frame().loc[f] for f, o in a.univariate.items() if o.ok}
     if uni:
         import pandas as pd
@@ -73,6 +79,8 @@ def make_figures(a: StudyAnalysis, figure_dir: Path) -> dict:
     for name, fig in drawn.items():
         info = F.save_figure(fig, figure_dir, name)
         info["caption"] = CAPTIONS[name]
+        if name == "scatter" and a.floor_message:
+            info["caption"] = SCATTER_POINTS_ONLY
         info["png_rel"] = f"{figure_dir.name}/{name}.png"
         info["svg_rel"] = f"{figure_dir.name}/{name}.svg"
         out[name] = info
