@@ -22,7 +22,13 @@ an uninformed guess:
   :func:`~taskdiff.difficulty.maths.label_entropy`;
 * multiple choice: :math:`\\log_2 C` (C choices);
 * extractive QA: :math:`2\\,\\overline{\\log_2 T}`, the mean over held-out units of the
-  bits of a uniform guess of the start and of the end among the T positions of the window.
+  bits of a uniform guess of the start and of the end among the T positions of the window;
+* regression (STS-B): the unit's "gold probability" is the Gaussian kernel
+  :math:`\\exp(-(y-\\hat y)^2 / 2\\sigma^2)` (:mod:`taskdiff.transfer.formats.regression`),
+  so CE = MSE / (2 sigma^2 ln 2) bits and the normaliser is the same quantity for the
+  constant predictor at the training mean, Var(y) / (2 sigma^2 ln 2): the normalized loss
+  is MSE / Var(y) (1 - R^2 against the training mean). ``held_out_accuracy`` is the share
+  of held-out pairs predicted within 1.18 sigma (kernel >= 0.5).
 
 The learning-curve area is the trapezoid area under CE over the budget fractions
 (bits x fraction of the budget). The trained model of a budget is a ``difficulty_train``
@@ -76,6 +82,11 @@ def normaliser_bits(task, train_rows: list[dict], held: dict) -> tuple[float | N
         lengths = np.asarray(held["length"], dtype=np.float64)
         return (2.0 * float(np.mean(np.log2(lengths))),
                 "2 x mean log2(positions of the answer window): uniform start and end")
+    from taskdiff.transfer.formats import get_format
+
+    fmt = get_format(task.format)
+    if hasattr(fmt, "normaliser_bits"):  # e.g. regression: the training-mean predictor
+        return fmt.normaliser_bits(train_rows, held)
     return None, "none"
 
 

@@ -10,6 +10,10 @@ hidden-state cache (:mod:`~taskdiff.difficulty.hidden`):
   the word's tag;
 * multiple choice: one feature per (context + question, choice) pair, target 1 for the gold
   choice and 0 otherwise (the binary task a choice scorer solves);
+* regression (STS-B): the pair's pooled feature, target the real-valued score itself:
+  LogME's Bayesian linear model is a regression model, so the score is used as it is
+  (:func:`~taskdiff.difficulty.maths.logme_regression`, one target column, as You et al.
+  do for regression tasks); ``n_classes`` is None;
 * extractive QA: not defined (answers are spans); ``logme`` is None.
 
 LogME is :func:`~taskdiff.difficulty.maths.logme`: the maximised log evidence per example
@@ -24,9 +28,10 @@ import numpy as np
 
 from taskdiff.difficulty.base import ENGLISH, Measure, finite_or_none
 from taskdiff.difficulty.budget import cap_rows
-from taskdiff.difficulty.maths import logme
+from taskdiff.difficulty.maths import logme, logme_regression
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
+from taskdiff.transfer.formats import get_format
 
 
 def task_segments(fmt: str, rows: list[dict]) -> tuple[list, bool]:
@@ -47,7 +52,10 @@ def task_segments(fmt: str, rows: list[dict]) -> tuple[list, bool]:
         return [list(r["tokens"]) for r in rows], True
     if fmt == "retrieval":
         return [r["text"] for r in rows], False
-    raise ValueError(f"unknown format {fmt!r}")
+    from taskdiff.transfer.formats import get_format
+
+    fields = get_format(fmt).text_fields  # other formats name their fields themselves
+    return [f[0] if len(f) == 1 else f for f in (fields(r) for r in rows)], False
 
 
 @register_measure
@@ -123,9 +131,15 @@ class LogME(Measure):
             which = states.pooled if self.pooling == "mean" else states.first
             feats = which[states.layer_index(self.layer)]
         self.features_shape_ = tuple(feats.shape)
-        score = logme(feats, labels) if len(np.unique(labels)) > 1 else float("nan")
+        continuous = get_format(task.format).continuous_target
+        if continuous:  # a real-valued target: LogME's own (regression) evidence
+            labels = labels.astype(np.float64)
+            score = logme_regression(feats, labels) if np.ptp(labels) > 0 else float("nan")
+        else:
+            score = logme(feats, labels) if len(np.unique(labels)) > 1 else float("nan")
         self.result_ = {"logme": finite_or_none(score), "n": int(len(labels)),
-                        "n_classes": int(len(np.unique(labels))), **base,
+                        "n_classes": None if continuous else int(len(np.unique(labels))), **base,
+                        "target": "regression" if continuous else "classes",
                         "hidden_run": states.run_id, "precision": states.precision}
 
     @staticmethod

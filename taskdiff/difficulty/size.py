@@ -9,7 +9,10 @@ measure's own ``max_examples`` to cap it), with the model's tokenizer and no mod
   QA: question and context; tagging: the words); ``mean_length`` = n_tokens / n_examples;
 * ``label_entropy`` (bits, :func:`~taskdiff.difficulty.maths.label_entropy`) of the label
   unit the model predicts: the label (classification), each word's tag (tagging), the gold
-  choice index (multiple choice); None for extractive QA (answers are spans, not labels);
+  choice index (multiple choice); None for extractive QA (answers are spans, not labels)
+  and for regression (real-valued scores have no label entropy: instead ``label_mean``,
+  ``label_std``, ``label_min``, ``label_max`` and ``label_quartiles`` of the scores, from
+  the format's ``label_statistics``);
 * class balance: ``class_balance`` = smallest / largest class frequency (1 = balanced) and
   ``normalized_label_entropy`` = label entropy / log2 K (K = the task's declared labels, or
   the observed ones);
@@ -52,7 +55,13 @@ def text_fields(fmt: str, row: dict) -> list:
         return [row["tokens"]]
     if fmt == "retrieval":
         return [row["text"]]
-    raise ValueError(f"unknown format {fmt!r}")
+    return _format(fmt).text_fields(row)  # other formats name their fields themselves
+
+
+def _format(fmt: str):
+    from taskdiff.transfer.formats import get_format
+
+    return get_format(fmt)
 
 
 def word_types(fmt: str, rows: list[dict]) -> set[str]:
@@ -159,6 +168,10 @@ class Size(Measure):
             result.update(label_entropy=h, n_classes=int(len(classes)),
                           class_balance=float(freq.min() / freq.max()),
                           normalized_label_entropy=finite_or_none(h / math.log2(k)) if k > 1 else None)
+        elif rows:
+            extra = _format(task.format).label_statistics(rows)
+            if extra:
+                result.update(extra)
         self.types_ = word_types(task.format, rows)
         result["n_types"] = len(self.types_)
         overlap, notes = {}, []

@@ -20,11 +20,17 @@ per label unit as in ``baseline_loss`` (tagging: per word). Null inputs (:func:`
   the null model sees how many words there are (it must emit one tag per word) but not which;
 * extractive QA: empty question, every context word replaced by the unknown token (white
   space kept, answer offsets moved to the replaced words), so only answer *positions* can be
-  learnt.
+  learnt;
+* regression (STS-B): both sentences empty (the format's ``null_row``), so
+  :math:`g_\\varnothing` can only learn a constant score. The gold "probability" is the
+  Gaussian kernel of :mod:`taskdiff.transfer.formats.regression`, so PVI is the pointwise
+  V-information of the Gaussian family with fixed variance :math:`\\sigma^2`:
+  :math:`((y-\\hat y_\\varnothing)^2 - (y-\\hat y_x)^2) / (2\\sigma^2 \\ln 2)` bits.
 
 ``null_model="prior"`` skips the second model and uses the training label frequencies
 (:func:`~taskdiff.difficulty.maths.prior_gold_probs`), what a log-loss model on empty inputs
-converges to (classification, tagging, multiple choice only).
+converges to (classification, tagging, multiple choice; for regression the training-mean
+score, the constant that minimises squared error; not extractive QA).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from taskdiff.difficulty.budget import as_budget, budget_run, training_rows
 from taskdiff.difficulty.maths import prior_gold_probs, pvi, v_entropy, v_information
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
+from taskdiff.transfer.formats import get_format
 
 _WORD = re.compile(r"\S+")
 
@@ -91,8 +98,10 @@ def null_rows(fmt_name: str, rows: list[dict], tokenizer) -> list[dict]:
         elif fmt_name == "extractive_qa":
             r["question"] = ""
             r["context"], r["answers"] = _null_context(r["context"], r["answers"], unk)
-        else:
+        elif fmt_name == "retrieval":
             raise ConfigError(f"format {fmt_name!r} has no null input (not trainable)")
+        else:  # other formats define their null input themselves
+            r = get_format(fmt_name).null_row(r, unk)
         out.append(r)
     return out
 
@@ -162,7 +171,11 @@ class VInformation(Measure):
                 raise ConfigError("null_model='prior' is not defined for extractive QA (no label set)")
             train = training_rows(task, context, budget)
             keep = np.ones(len(hx["prob"]), dtype=bool)
-            p0 = prior_gold_probs(_label_ids(task, train, real.metrics["labels"]), hx["label"])
+            fmt = get_format(task.format)
+            if hasattr(fmt, "prior_probs"):  # regression: the constant training-mean predictor
+                p0 = fmt.prior_probs(train, hx["label"])
+            else:
+                p0 = prior_gold_probs(_label_ids(task, train, real.metrics["labels"]), hx["label"])
         px = hx["prob"][keep]
         values = pvi(p0, px, eps=self.eps)
         examples = hx["example"][keep]

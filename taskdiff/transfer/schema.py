@@ -11,6 +11,7 @@ format                    columns
 ========================  ==========================================================
 ``classification``        ``id``, ``text``, ``label`` (str, one of the task's labels)
 ``pair_classification``   ``id``, ``text_a``, ``text_b``, ``label`` (str)
+``regression``            ``id``, ``text_a``, ``text_b``, ``label`` (float, finite; STS-B 0-5)
 ``tagging``               ``id``, ``tokens`` (list[str]), ``tags`` (list[str])
 ``extractive_qa``         ``id``, ``context``, ``question``, ``answers`` =
                           ``{"text": list[str], "answer_start": list[int]}``
@@ -26,6 +27,7 @@ from __future__ import annotations
 FORMATS: dict[str, tuple[str, ...]] = {
     "classification": ("id", "text", "label"),
     "pair_classification": ("id", "text_a", "text_b", "label"),
+    "regression": ("id", "text_a", "text_b", "label"),
     "tagging": ("id", "tokens", "tags"),
     "extractive_qa": ("id", "context", "question", "answers"),
     "multiple_choice": ("id", "context", "question", "choices", "label"),

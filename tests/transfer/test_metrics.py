@@ -26,7 +26,8 @@ approx = pytest.approx
 
 def test_registry_names_and_primary_keys():
     assert PRIMARY == {"accuracy": "accuracy", "seqeval_f1": "f1", "pos": "f1", "squad": "f1",
-                       "mlqa": "f1", "bucc": "f1", "tatoeba": "accuracy", "tag_accuracy": "accuracy"}
+                       "mlqa": "f1", "bucc": "f1", "tatoeba": "accuracy", "tag_accuracy": "accuracy",
+                       "pearson": "pearson"}
     assert set(METRICS) == set(PRIMARY)
     assert get_metric("squad") is squad and squad.primary == "f1"
     assert primary_key("tatoeba") == "accuracy"

@@ -36,6 +36,8 @@ class TaskFormat:
     output_keys: tuple[str, ...] = ("logits",)
     target_keys: tuple[str, ...] = ("labels",)
     trainable: bool = True
+    continuous_target: bool = False
+    """True when the gold is a real number (regression), not a label, choice or span."""
 
     def auto_class(self):
         """The transformers ``AutoModelFor...`` class for this format's head."""
@@ -80,6 +82,22 @@ class TaskFormat:
     def correct(self, outputs, batch):
         """Per-feature correctness (torch bool) of the argmax prediction."""
         return outputs["logits"].argmax(-1) == batch["labels"]
+
+    # Hooks of the difficulty measures for formats that the measures do not list by name
+    # (new formats put their behaviour here instead of another string comparison there).
+    def text_fields(self, row: dict) -> list:
+        """The texts of a row the model reads (``size``, ``logme``, ``embedding``)."""
+        raise NotImplementedError(f"format {self.name!r} does not name its text fields")
+
+    def null_row(self, row: dict, unk: str) -> dict:
+        """The row with its input removed and its gold kept (``vinfo``'s null model)."""
+        from taskdiff.errors import ConfigError
+
+        raise ConfigError(f"format {self.name!r} has no null input")
+
+    def label_statistics(self, rows: list[dict]) -> dict | None:
+        """Extra label statistics for ``size`` (None: the label-entropy statistics apply)."""
+        return None
 
 
 class _DropExtra:

@@ -59,6 +59,14 @@ def _classification(row: dict, where: _Where, labels, check_answers) -> None:
     _check_label(_str(row, "label", where), labels, where, "label")
 
 
+def _regression(row: dict, where: _Where, labels, check_answers) -> None:
+    _str(row, "text_a", where)
+    _str(row, "text_b", where)
+    value = row["label"]
+    if not isinstance(value, float) or value != value or value in (float("inf"), float("-inf")):
+        raise _fail(where, "label", "a finite number (regression score)", repr(value))
+
+
 def _tagging(row: dict, where: _Where, labels, check_answers) -> None:
     tokens = _str_list(row, "tokens", where)
     tags = _str_list(row, "tags", where)
@@ -114,6 +122,7 @@ def _retrieval(row: dict, where: _Where, labels, check_answers) -> None:
 _CHECKS: dict[str, Callable[..., None]] = {
     "classification": _classification,
     "pair_classification": _classification,
+    "regression": _regression,
     "tagging": _tagging,
     "extractive_qa": _extractive_qa,
     "multiple_choice": _multiple_choice,

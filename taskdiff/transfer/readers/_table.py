@@ -48,6 +48,20 @@ def _keyed(mapping: Any) -> Any:
     return {value_key(k): v for k, v in mapping.items()} if isinstance(mapping, dict) else mapping
 
 
+def _number(value: Any) -> Any:
+    """A regression score as float (``"3.800"`` and ``4`` alike); anything else is left for the row check."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
 class TableOptions(BaseModel):
     """Options of the record readers (see the module docstring)."""
 
@@ -180,6 +194,8 @@ class RowBuilder:
             row["label"] = str(label)
         if fmt == "multiple_choice" and isinstance(label, str) and _DIGITS.fullmatch(label):
             row["label"] = int(label)
+        if fmt == "regression":
+            row["label"] = _number(label)
         return row
 
     def add(self, record: dict, line: int, index: int) -> None:

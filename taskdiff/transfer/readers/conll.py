@@ -7,7 +7,9 @@
     CoNLL-U columns (the package would also split on runs of spaces). Multiword-token ranges
     (``3-4``) and empty nodes (``5.1``) are skipped; the id is the ``sent_id`` comment if
     present, else the 0-based sentence index. Option ``tag_field``: ``upos`` (default),
-    ``xpos`` or ``deprel``.
+    ``xpos`` or ``deprel``. With ``tag_field: deprel``, ``strip_subtypes: true`` maps a
+    language-specific subtype to its universal relation (``nsubj:pass`` -> ``nsubj``,
+    ``obl:tmod`` -> ``obl``: the part before the first colon, as UD defines subtypes).
 ``token_tsv``
     XTREME's processed tagging files: ``token<TAB>tag`` per line, a blank line between
     sentences; id = 0-based sentence index. Written by hand because the format is simpler
@@ -23,7 +25,7 @@ from typing import Any, Literal, Optional
 
 import conllu
 from conllu.exceptions import ParseException
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from taskdiff.errors import DataError
 
@@ -45,9 +47,21 @@ class TaggingOptions(BaseModel):
 
 
 class ConlluOptions(TaggingOptions):
-    """Options of ``conllu``: :class:`TaggingOptions` plus ``tag_field``."""
+    """Options of ``conllu``: :class:`TaggingOptions` plus ``tag_field`` and ``strip_subtypes``."""
 
     tag_field: Literal["upos", "xpos", "deprel"] = "upos"
+    strip_subtypes: bool = False
+
+    @model_validator(mode="after")
+    def _subtypes_of_deprel(self) -> "ConlluOptions":
+        if self.strip_subtypes and self.tag_field != "deprel":
+            raise ValueError("strip_subtypes applies to tag_field 'deprel' only")
+        return self
+
+    def tag(self, token) -> str:
+        """The token's tag (a string: checked by the caller), its subtype removed if asked."""
+        value = token[self.tag_field]
+        return value.split(":", 1)[0] if self.strip_subtypes else value
 
 
 def split_blocks(text: str) -> list[Block]:
@@ -142,11 +156,11 @@ def read_conllu(path: Path, **options: Any) -> list[dict[str, Any]]:
             if not isinstance(tok.get(opts.tag_field), str):
                 raise DataError(path, f"a {opts.tag_field} value", repr(tok.get(opts.tag_field)),
                                 line=number, field=opts.tag_field)
-            _check_tag(path, tok[opts.tag_field], opts.labels, number, opts.tag_field)
+            _check_tag(path, opts.tag(tok), opts.labels, number, opts.tag_field)
         sent_id = sentence.metadata.get("sent_id")
         row_id = opts.id_prefix + (sent_id if isinstance(sent_id, str) and sent_id else str(len(rows)))
         row = {"id": row_id, "tokens": [tok["form"] for tok, _ in words],
-               "tags": [tok[opts.tag_field] for tok, _ in words]}
+               "tags": [opts.tag(tok) for tok, _ in words]}
         validate_row(row, "tagging", path, block[0][0], labels=opts.labels)
         check_unique_id(seen, row_id, path, block[0][0])
         rows.append(row)
