@@ -171,10 +171,12 @@ def _drop_checkpoints(path: Path) -> None:
 
 def eval_spec(ws: Workspace, task: TaskConfig, parent: str, language: str, extra: dict | None = None) -> RunSpec:
     """The spec of a zero-shot evaluation of ``parent`` (a run id or base model) in ``language``."""
+    from taskdiff.transfer.metrics import metric_run_key
+
     rows = ws.rows(task, "evaluation", language)
     return RunSpec("evaluation", {"parent": parent, "task": _task_ref(task), "language": language,
                                   "max_examples": ws.max_examples, "data": data_fingerprint(rows.rows),
-                                  "split_plan": rows.plan.as_dict(), **(extra or {})})
+                                  "split_plan": rows.plan.as_dict(), **metric_run_key(task.metric), **(extra or {})})
 
 
 def run_evaluation(ws: Workspace, spec: RunSpec, task: TaskConfig, model_path: str, language: str):
@@ -186,6 +188,7 @@ def _evaluate(ws: Workspace, task: TaskConfig, model_path: str, language: str) -
     import json
 
     from taskdiff.transfer.evaluation import predict, score
+    from taskdiff.transfer.metrics import metric_provenance
     from taskdiff.transfer.models import load_tokenizer
     from taskdiff.transfer.precision import resolve_precision
 
@@ -198,4 +201,5 @@ def _evaluate(ws: Workspace, task: TaskConfig, model_path: str, language: str) -
     preds = predict(model, tokenizer, fmt, rows.rows, labels, task.max_length, resolve_precision("auto"),
                     progress=f"eval {task.name}/{language}" if ws.progress else None)
     scores = score(task.metric, preds, fmt.references(rows.rows), language)
-    return {"scores": scores, "n": len(rows.rows), "notes": rows.notes, "split_plan": rows.plan.as_dict()}
+    return {"scores": scores, "n": len(rows.rows), "notes": rows.notes, "split_plan": rows.plan.as_dict(),
+            "metric": metric_provenance(task.metric)}

@@ -18,6 +18,7 @@ from taskdiff.transfer.metrics import (
     default_retrieval_layer, get_metric, knn_cosine, margin_scores, mine_pairs,
     mixed_segmentation, mlqa, normalize_mlqa, normalize_squad, pool, pos, primary_key,
     retrieval_setup, seqeval_f1, squad, tatoeba_accuracy)
+from taskdiff.transfer.metrics.tagging import chunks_seqeval_0012
 
 approx = pytest.approx
 
@@ -118,6 +119,49 @@ def test_pos_pitfall_f1_differs_from_token_accuracy():
     # no chunk matches -> F1 = 0, though 2 of 3 tokens are right (66.67)
     out = pos([["NOUN", "VERB", "VERB"]], [["NOUN", "NOUN", "VERB"]])
     assert out == approx({"f1": 0.0, "token_accuracy": 200 / 3})
+
+
+def test_pos_f1_is_seqeval_0012_on_x():
+    """XTREME's seqeval (0.0.12) closes an X chunk at the sentence end; 1.x gives X the type of O.
+
+    gold [X] [NOUN], pred [X] [VERB]. seqeval 0.0.12 (types tag.split("-")[-1]): gold chunks
+    {X[0], NOUN[2]} (index 1 is the O between sentences), pred {X[0], VERB[2]}: 1 of 2 match,
+    P = R = 1/2, F1 = 50. seqeval 1.x (types tag[1:] or "_"): X and O share type "_", the X
+    chunk never ends, gold {OUN[2]} vs pred {ERB[2]}: F1 = 0. Token accuracy 1/2.
+    """
+    import warnings
+
+    from seqeval.metrics import f1_score
+
+    gold, pred = [["X"], ["NOUN"]], [["X"], ["VERB"]]
+    assert pos(pred, gold) == approx({"f1": 50.0, "token_accuracy": 50.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert f1_score(gold, pred) == 0.0  # the installed 1.x, for contrast
+    assert chunks_seqeval_0012(gold) == {("X", 0, 0), ("NOUN", 2, 2)}
+
+
+def test_seqeval_0012_chunks_equal_installed_seqeval_on_iob2():
+    """On IOB2 tags (PAN-X) 0.0.12's chunking equals the installed seqeval's (random cases)."""
+    import random
+
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    rng = random.Random(0)
+    tags = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
+    for _ in range(200):
+        sents = [[rng.choice(tags) for _ in range(rng.randint(1, 10))] for _ in range(rng.randint(1, 4))]
+        assert chunks_seqeval_0012(sents) == set(get_entities(sents))
+
+
+def test_tagging_provenance_and_pos_run_key():
+    from taskdiff.transfer.metrics import SEQEVAL_XTREME, metric_provenance, metric_run_key
+
+    assert SEQEVAL_XTREME == "0.0.12"
+    assert "0.0.12" in metric_provenance("pos")["f1"] and "token_accuracy" in metric_provenance("pos")
+    assert "1.2.2" in metric_provenance("seqeval_f1")["f1"]
+    assert metric_run_key("pos") == {"metric_version": "seqeval-0.0.12"}
+    assert metric_run_key("seqeval_f1") == metric_run_key("accuracy") == {}
 
 
 def test_tagging_identity_gives_100():
@@ -393,9 +437,13 @@ def test_pool_mean_and_cls():
 
 
 def test_default_retrieval_layer():
-    # round(n * 14/24), halves up: 24 -> 14, 12 -> 7, 6 -> 3.5 -> 4, 18 -> 10.5 -> 11
-    assert [default_retrieval_layer(n) for n in (24, 12, 6, 18)] == [14, 7, 4, 11]
-    assert retrieval_setup(24) == {"layer": 14, "num_layers": 24, "pooling": "mean",
-                                   "layer_is_default": True}
+    # Updated for issue 14: XTREME's own setting where it has one (evaluate_retrieval.py drops
+    # the embedding output, so its layer 7 of 12 is hidden_states[8] and 13 of 24 is
+    # hidden_states[14]); the old rule round(n * 14/24) gave hidden_states[7] for 12 layers.
+    # Other depths keep round(n * 14/24), halves up: 6 -> 3.5 -> 4, 18 -> 10.5 -> 11, 4 -> 2.
+    assert [default_retrieval_layer(n) for n in (24, 12, 6, 18, 4)] == [14, 8, 4, 11, 2]
+    assert retrieval_setup(24) == {"hidden_states_index": 14, "xtreme_layer": 13, "num_layers": 24,
+                                   "pooling": "mean", "layer_is_default": True,
+                                   "pooling_is_default": True, "convention": "xtreme"}
     assert retrieval_setup(12, layer=12)["layer_is_default"] is False
-    assert math.isclose(14 / 24, 7 / 12)
+    assert retrieval_setup(12, layer=12)["convention"] == "custom"

@@ -27,12 +27,12 @@ from .qa import (MLQA_LANGUAGES, mixed_segmentation, mlqa, normalize_mlqa, norma
                  squad, token_f1)
 from .regression import pearson_spearman
 from .registry import METRICS, PRIMARY, get_metric, primary_key, register_metric
-from .tagging import pos, seqeval_f1, token_accuracy
+from .tagging import METRIC_PROVENANCE, SEQEVAL_XTREME, pos, seqeval_f1, token_accuracy
 from .tatoeba import (DEFAULT_POOLING, TASK_POOLING, XTREME_LAYERS, default_retrieval_layer,
                       hidden_states_index, pool, retrieval_setup, tatoeba_accuracy, xtreme_layer)
 
 __all__ = [
-    "METRICS", "PRIMARY", "MLQA_LANGUAGES", "DEFAULT_POOLING", "TASK_POOLING", "XTREME_LAYERS",
+    "METRICS", "PRIMARY", "METRIC_PROVENANCE", "SEQEVAL_XTREME", "metric_provenance", "metric_run_key", "MLQA_LANGUAGES", "DEFAULT_POOLING", "TASK_POOLING", "XTREME_LAYERS",
     "MetricInputError",
     "register_metric", "get_metric", "primary_key",
     "accuracy", "seqeval_f1", "pos", "token_accuracy", "squad", "mlqa",
@@ -42,3 +42,17 @@ __all__ = [
     "retrieval_setup", "tatoeba_accuracy",
     "pearson_spearman",
 ]
+
+
+def metric_provenance(name: str) -> dict:
+    """How each key of metric ``name`` was computed (e.g. the seqeval chunking), or ``{}``."""
+    return dict(METRIC_PROVENANCE.get(name, {}))
+
+
+def metric_run_key(name: str) -> dict:
+    """Part of an evaluation run's cache key: the version of a metric whose numbers changed.
+
+    Only ``pos`` has one (its F1 moved from seqeval 1.x's chunking to 0.0.12's), so cached
+    POS evaluations from before are not reused; every other metric's runs keep their keys.
+    """
+    return {"metric_version": f"seqeval-{SEQEVAL_XTREME}"} if name == "pos" else {}
