@@ -310,3 +310,28 @@ def test_scatter_has_no_band_below_the_floor():
     assert len(with_band.lines) == 1 and len(with_band.collections) == 2
     assert len(points.lines) == 0 and len(points.collections) == 1
     assert np.allclose(points.collections[0].get_offsets(), np.c_[X["logme"], y])
+
+
+def test_ols_and_mixed_model_agreement_is_stated():
+    """The findings say whether the pre-specified OLS and the mixed model agree."""
+    import pandas as pd
+    import scipy.stats
+
+    from taskdiff.analysis.regression import CoefficientResults
+    from taskdiff.analysis.report.analyses import ModelOutcome
+    from taskdiff.analysis.report.context import _agreement
+
+    def outcome(p_slope):
+        t = float(scipy.stats.t.isf(p_slope / 2, 10))
+        res = CoefficientResults(params=pd.Series([0.0, t], index=["const", "x"]),
+                                 bse=pd.Series([1.0, 1.0], index=["const", "x"]),
+                                 df_inference=10.0, n_obs=50, n_groups=12)
+        return ModelOutcome("m", ("x",), results=res)
+
+    class A:
+        settings = {"alpha": 0.05}
+    a = A()
+    a.multivariable, a.mixed = outcome(0.01), outcome(0.34)
+    assert "disagree on x (OLS p = 0.010, mixed model p = 0.340)" in _agreement(a)
+    a.mixed = outcome(0.02)
+    assert "agrees" in _agreement(a)

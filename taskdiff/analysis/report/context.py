@@ -56,7 +56,23 @@ def _regression_sentence(a: StudyAnalysis) -> str:
             f"{len(sig)} of {len(f)} pre-specified features have coefficients significantly "
             f"different from 0 (α = {alpha:g}, {se})")
     warn = f" Caution: {m.results.small_n_warning}." if m.results.small_n_warning else ""
-    return f"{head}: {parts}.{warn}"
+    return f"{head}: {parts}.{warn}{_agreement(a)}"
+
+
+def _agreement(a: StudyAnalysis) -> str:
+    """Name the features where the pre-specified OLS and the mixed model disagree on
+    significance, so the two sections are never read as saying different things."""
+    if not (a.multivariable.ok and a.mixed.ok):
+        return ""
+    alpha = a.settings["alpha"]
+    ols, mix = a.multivariable.results.pvalues, a.mixed.results.pvalues
+    split = [f"{f} (OLS {p_phrase(ols[f])}, mixed model {p_phrase(mix[f])})"
+             for f in ols.index.drop("const") if f in mix.index
+             and (ols[f] <= alpha) != (mix[f] <= alpha)]
+    if not split:
+        return " The mixed model agrees on which coefficients are significant."
+    return (" The OLS (CR2) and the mixed model disagree on " + "; ".join(split)
+            + ": treat these effects as not established.")
 
 
 def findings(a: StudyAnalysis) -> list[str]:
