@@ -49,10 +49,22 @@ def friendly(fn):
     return wrapper
 
 
+#: Loggers whose notes repeat per task and run (split plans, carved splits); kept in every run's
+#: metrics and shown with --verbose only.
+NOISY_LOGGERS = ("taskdiff.transfer.data", "taskdiff.transfer.phases")
+
+#: Help of the options every command shares (one wording everywhere; see docs/cli.md).
+VERBOSE_HELP = "show library notes, data notes and the trainer's loss logs"
+QUIET_HELP = "no progress lines (errors and the final summary are still printed)"
+
+
 def setup(task_files: list[Path] | None, verbose: bool) -> None:
-    """Logging, quiet libraries, and the user's extra task files."""
+    """Logging, quiet libraries and notes, and the user's extra task files."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     quiet_libraries(verbose)
+    if not verbose:
+        for name in NOISY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
     from taskdiff.transfer.tasks import register_task_file
 
     for f in task_files or []:

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 from taskdiff.errors import DataError
 
 __all__ = ["EXPECTED_FEATURES", "flatten_profile", "read_profile", "read_profiles",
-           "validate_profile", "is_feature"]
+           "validate_profile", "is_feature", "profile_features", "measure_errors",
+           "check_study_profiles", "check_candidate_profile", "compatibility_notes"]
 
 #: Numeric fields every profile is expected to carry (missing ones become NaN).
 EXPECTED_FEATURES = (
@@ -156,3 +157,125 @@ def read_profiles(directory: str | Path) -> dict[str, dict]:
     if not files:
         raise DataError(directory, "at least one <task>.json profile", "no .json file")
     return {f.stem: read_profile(f) for f in files}
+
+
+# ----------------------------------------------------------------------------- usability checks
+def profile_features(profile: Mapping[str, Any], path: str | Path = "<profile>") -> dict[str, float]:
+    """The finite feature values of a profile (no provenance, no cost, no NaN/null)."""
+    flat = flatten_profile(profile, path=path)
+    return {k: v for k, v in flat.items() if is_feature(k) and math.isfinite(v)}
+
+
+def measure_errors(profile: Mapping[str, Any]) -> dict[str, str]:
+    """Measure -> why it has no value (``provenance.errors`` of ``taskdiff profile``)."""
+    prov = profile.get("provenance")
+    errors = prov.get("errors") if isinstance(prov, Mapping) else None
+    return dict(errors) if isinstance(errors, Mapping) else {}
+
+
+def _why(profile: Mapping[str, Any]) -> str:
+    errors = measure_errors(profile)
+    if not errors:
+        return "no measure has a value"
+    first = next(iter(errors.items()))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"its measures failed: {first[0]}: {str(first[1])[:160]}{more}"
+
+
+def check_study_profiles(profiles: Mapping[str, Mapping], directory: str | Path) -> list[str]:
+    """Refuse profiles without any feature; list the partial ones.
+
+    Called before ``taskdiff report`` and ``taskdiff predict`` fit anything, so that an empty
+    profile (every measure failed) is named with its file and reason instead of ending in a
+    library traceback.
+
+    Returns
+    -------
+    list of str
+        One note per profile that lacks some :data:`EXPECTED_FEATURES` whose measure failed.
+
+    Raises
+    ------
+    DataError
+        Naming the first profile with no feature value at all, and why.
+    """
+    notes = []
+    for task, prof in profiles.items():
+        path = Path(directory) / f"{task}.json"
+        if not profile_features(prof, path):
+            raise DataError(path, "a profile with at least one feature value (re-run `taskdiff profile`)",
+                            f"no feature value: {_why(prof)}")
+        errors = measure_errors(prof)
+        if errors:
+            notes.append(f"{path.name}: no value for measure(s) {', '.join(sorted(errors))} ({_why(prof)})")
+    return notes
+
+
+def check_candidate_profile(profile: Mapping[str, Any], path: str | Path,
+                            needed: tuple[str, ...] | list[str]) -> list[str]:
+    """Refuse a new task's profile that has none of the features the predictor uses.
+
+    Parameters
+    ----------
+    profile : mapping
+        The new task's profile.
+    path : str or Path
+        Its file (for messages).
+    needed : sequence of str
+        The features the study's predictor is fitted on.
+
+    Returns
+    -------
+    list of str
+        Needed features the profile lacks (they are imputed with the study's mean).
+
+    Raises
+    ------
+    DataError
+        If the profile has none of them (the prediction would be the study mean, not a
+        prediction).
+    """
+    have = profile_features(profile, path)
+    missing = [f for f in needed if f not in have and not (f.startswith("log_") and f[4:] in have)]
+    if needed and len(missing) == len(needed):
+        raise DataError(path, f"values for the features the predictor uses ({', '.join(needed)})",
+                        f"none of them: {_why(profile)}")
+    return missing
+
+
+def _prov(profile: Mapping[str, Any]) -> Mapping:
+    prov = profile.get("provenance")
+    return prov if isinstance(prov, Mapping) else {}
+
+
+def compatibility_notes(profile: Mapping[str, Any], study: Mapping[str, Mapping]) -> list[str]:
+    """Ways in which a new profile was made differently from the study's profiles.
+
+    Compares the encoder (``provenance.model``), the measures computed and their settings
+    (``provenance.measures.<m>.params``) and ``max_examples``; an empty list means the
+    profile is comparable. A profile made with another model gives feature values on
+    another scale, so a prediction from it means little.
+    """
+    notes = []
+    mine = _prov(profile)
+    models = {str(_prov(p).get("model")) for p in study.values() if _prov(p).get("model") is not None}
+    if mine.get("model") is not None and models and str(mine.get("model")) not in models:
+        notes.append(f"made with model {mine.get('model')!r}, the study's profiles with {', '.join(sorted(models))}")
+    caps = {repr(_prov(p).get("max_examples")) for p in study.values()}
+    if len(caps) == 1 and repr(mine.get("max_examples")) not in caps:
+        notes.append(f"max_examples {mine.get('max_examples')!r}, the study's {next(iter(caps))}")
+    measures = mine.get("measures") if isinstance(mine.get("measures"), Mapping) else {}
+    for name, entry in measures.items():
+        others = [(_prov(p).get("measures") or {}).get(name) for p in study.values()]
+        others = [o for o in others if isinstance(o, Mapping)]
+        if not others:
+            notes.append(f"measure {name!r} is in no profile of the study")
+            continue
+        params = entry.get("params") if isinstance(entry, Mapping) else None
+        if params is not None and all(o.get("params") is not None and o.get("params") != params for o in others):
+            notes.append(f"measure {name!r} computed with other settings than in the study")
+    study_measures = {n for p in study.values() for n in (_prov(p).get("measures") or {})}
+    lacking = sorted(study_measures - set(measures))
+    if measures and lacking:
+        notes.append(f"lacks measure(s) of the study: {', '.join(lacking)}")
+    return notes

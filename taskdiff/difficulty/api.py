@@ -28,6 +28,26 @@ DEFAULT_MEASURES = ("size", "baseline_loss", "vinfo", "cartography", "logme", "e
 ARTEFACTS = "artefacts"
 
 
+def _input_errors() -> tuple[type, ...]:
+    from taskdiff.errors import DataError, UnknownNameError, ZeroShotViolation
+    from taskdiff.transfer.data import MissingDataError
+
+    return DataError, MissingDataError, UnknownNameError, ZeroShotViolation
+
+
+def _numerical_errors() -> tuple[type, ...]:
+    import numpy as np
+
+    return ArithmeticError, np.linalg.LinAlgError
+
+
+#: Errors of the input (a broken or missing data file, an unknown name): they stop a profile,
+#: whatever ``skip_errors`` says, because every measure would read the same input.
+INPUT_ERRORS = _input_errors()
+#: Failures of a measure of its own (numerics): recorded per measure with ``skip_errors``.
+NUMERICAL_ERRORS = _numerical_errors()
+
+
 def _measure_list(measures, params: dict | None) -> list:
     if measures is None:
         measures = DEFAULT_MEASURES
@@ -95,9 +115,11 @@ def profile_task(task_name: str | None, model: str, measures: Iterable | str | N
         ``{"*": {"budget": {...}}}`` for the one budget that ``baseline_loss``, ``vinfo``,
         ``cartography`` and ``probing`` then share (a measure's own entry wins).
     skip_errors : bool, optional
-        Record a measure's data / configuration error (a :class:`~taskdiff.errors.TaskdiffError`,
+        Record a measure's own failure (a numerical error, or a measure that does not apply,
         e.g. no treebank for probing) in ``provenance["errors"]`` and go on, instead of
         raising. Default: skip for the default measure list, raise for named measures.
+        Errors of the input (:data:`INPUT_ERRORS`: a broken or missing data file, an unknown
+        name) always raise, so that no profile is written from data that could not be read.
     context : MeasureContext, optional
         Use this context (its data dir, store, caps and seed) instead of the arguments.
 
@@ -131,19 +153,24 @@ def profile_task(task_name: str | None, model: str, measures: Iterable | str | N
         "data_dir": str(ctx.data_dir) if ctx.data_dir is not None else None, "store": str(ctx.store.root),
         "versions": library_versions(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "errors": {}})
+    from taskdiff.progress import plain_lines
+
+    say = progress or plain_lines()  # plain lines: the CLI writing to a file (bars off)
     for measure in instances:
-        if progress:
+        if say:
             print(f"taskdiff profile {task.name}: {measure.name} ...", file=sys.stderr, flush=True)
         try:
             run_id, hit = _fit_cached(measure, task, model, ctx)
-        except TaskdiffError as exc:
+        except INPUT_ERRORS:
+            raise  # bad or missing data stops the profile: no measure could use it
+        except (TaskdiffError, *NUMERICAL_ERRORS) as exc:
             if not skip_errors:
                 raise
             log.warning("profile %s: measure %s skipped: %s", task.name, measure.name, exc)
             profile.provenance["errors"][measure.name] = f"{type(exc).__name__}: {exc}"
             continue
         profile.add(measure, run_id=run_id, cached=hit)
-        if progress:
+        if say:
             print(f"taskdiff profile {task.name}: {measure.name} done in {measure.cost_['seconds']:.1f} s"
                   f"{' (cached)' if hit else ''}", file=sys.stderr, flush=True)
     return profile

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from taskdiff.cli_common import friendly, setup, split_list
+from taskdiff.cli_common import QUIET_HELP, VERBOSE_HELP, friendly, setup, split_list
 
 __all__ = ["register", "status_cmd", "study_cmd"]
 
@@ -26,11 +25,8 @@ _friendly = friendly
 
 
 def _setup(task_files: list[Path] | None, verbose: bool) -> None:
-    setup(None, verbose)
-    if not verbose:  # data notes repeat per run and are kept in every run's metrics
-        for name in ("taskdiff.transfer.data", "taskdiff.transfer.phases"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-    else:
+    setup(None, verbose)  # also silences the data notes, which repeat per run and are kept in its metrics
+    if verbose:
         import os
 
         os.environ["TASKDIFF_STUDY_VERBOSE"] = "1"  # workers inherit it
@@ -66,16 +62,30 @@ def study_cmd(
         None, "--wait-external",
         help="seconds to wait for needed runs of other shards/phases (default: forever with --shard, else 0)"),
     detach: bool = typer.Option(False, "--detach", help="slurm with dependencies: afterok - submit everything and exit"),
+    model: Optional[str] = typer.Option(None, "--model", help="model(s), comma-separated (wins over the config's)"),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help="seeds, comma-separated (wins over the config's)"),
+    max_examples: Optional[int] = typer.Option(
+        None, "--max-examples", help="cap every split (wins over the config's)"),
     task_file: Optional[list[Path]] = typer.Option(None, "--task-file", help="extra task YAML file(s)"),
-    quiet: bool = typer.Option(False, "--quiet", help="no progress lines"),
-    verbose: bool = typer.Option(False, "--verbose"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ):
     """Run a declarative study (or its --dry-run plan): intermediates x targets x languages x seeds."""
+    import time
+
+    started = time.monotonic()
     _setup(task_file, verbose)
+    from taskdiff.cli_checks import check_data_dir, check_writable
     from taskdiff.study.config import load_study
     from taskdiff.study.graph import parse_shard
 
-    study = load_study(config, data_dir=data_dir, out=out, store=store)
+    check_data_dir(data_dir)
+    study = load_study(config, data_dir=data_dir, out=out, store=store,
+                       overrides=_overrides(config, model, seeds, max_examples))
+    check_data_dir(study.data_dir, "data_dir")
+    if not dry_run:
+        check_writable(study.out, "--out")
+        check_writable(study.store, "--store")
     if dry_run:
         from taskdiff.study.estimate import estimate_plan, format_plan, local_flops
         from taskdiff.study.graph import plan_study
@@ -84,7 +94,7 @@ def study_cmd(
         cfg = study.config
         local = None
         if not no_measure and any(m not in cfg.estimate.tokens_per_s for m in cfg.models):
-            local = local_flops(study.store, remeasure=remeasure)
+            local = local_flops(study.store, remeasure=remeasure, workers=workers or cfg.executor.workers or 1)
         typer.echo(format_plan(study, plan, estimate_plan(study, plan, local=local), list_nodes=list_runs))
         return
     from taskdiff.study.run import run_study
@@ -108,25 +118,52 @@ def study_cmd(
         typer.echo(f"{model}: {n} evaluation(s) not done yet - tables not written; re-run to finish")
     if study.out is None:
         typer.echo("no --out: tables not written (runs are in the store)")
+    from taskdiff.progress import format_seconds
+
+    typer.echo(f"done in {format_seconds(time.monotonic() - started)}: {len(s.ran)} run(s) computed, "
+               f"{len(s.hits) + len(s.done_before)} reused, {len(s.failed)} failed")
     if s.failed or s.blocked:
         for rid, err in list(s.failed.items())[:10]:
             typer.secho(f"failed {rid}: {err}", err=True, fg="red")
         raise typer.Exit(1)
 
 
+def _overrides(config: Path, model: str | None, seeds: str | None, max_examples: int | None) -> dict:
+    """Config fields replaced by command-line options (``model``/``models``: the key the file uses)."""
+    from taskdiff.cli_common import int_list
+
+    out: dict = {}
+    if model is not None:
+        key = "models"
+        try:
+            from taskdiff.transfer.tasks.config import read_yaml
+
+            raw = read_yaml(config) if config.is_file() else {}
+            key = "model" if isinstance(raw, dict) and "model" in raw else "models"
+        except Exception:  # noqa: BLE001 - load_study reports a broken file itself
+            pass
+        out[key] = split_list(model)
+    if seeds is not None:
+        out["seeds"] = int_list(seeds, "--seeds")
+    if max_examples is not None:
+        out["max_examples"] = max_examples
+    return out
+
+
 @_friendly
 def status_cmd(
-    target: Path = typer.Argument(..., help="study directory (with study.json) or study YAML file"),
+    study: Path = typer.Argument(..., metavar="STUDY",
+                                 help="study folder (`study --out` or `transfer --out`) or study YAML file"),
     store: Optional[Path] = typer.Option(None, "--store", help="run store (default: the study's)"),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="for a config file: its data root"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
-    verbose: bool = typer.Option(False, "--verbose"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ):
     """Done / running / failed / pending runs of a study, per phase."""
     _setup(None, verbose)
     from taskdiff.study.status import format_status, study_status
 
-    st = study_status(target, store=store, data_dir=data_dir)
+    st = study_status(study, store=store, data_dir=data_dir)
     typer.echo(json.dumps(st.to_dict(), indent=2) if as_json else format_status(st))
 
 

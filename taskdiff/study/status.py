@@ -83,6 +83,8 @@ def study_status(target: str | Path, *, store: str | Path | None = None, data_di
     target = Path(target)
     if not target.exists():
         raise ConfigError(f"{target}: no such study directory or config file")
+    if target.is_dir() and not (target / "study.json").is_file() and (target / "scores.csv").is_file():
+        return _transfer_out_status(target, store, threads)
     name, graph, store_root, source = _graph_of(target, store, data_dir)
     rs = RunStore(store_root)
     states = verified_states(rs, list(graph.nodes), threads)
@@ -94,6 +96,38 @@ def study_status(target: str | Path, *, store: str | Path | None = None, data_di
             out.failed.append({"run_id": rid, "label": node.label, "error": _error(rs, rid)})
         elif state == "running":
             out.running.append({"run_id": rid, "label": node.label, "where": _where(rs, rid)})
+    return out
+
+
+def _transfer_out_status(target: Path, store, threads: int) -> StudyStatus:
+    """The status of a ``taskdiff transfer --out`` folder: its evaluation runs (``scores.csv``) in the store.
+
+    ``transfer`` writes its tables when every run has finished, so the runs listed are the
+    whole study; their state is checked in ``store`` (default: ``$TASKDIFF_HOME`` or
+    ``~/.cache/taskdiff``, the one ``transfer`` uses without ``--store``).
+    """
+    import csv
+
+    from taskdiff.errors import DataError
+    from taskdiff.study.graph import KINDS
+    from taskdiff.study.run import verified_states
+    from taskdiff.transfer.store import STATES, RunStore
+
+    path = target / "scores.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if "run_id" not in (reader.fieldnames or []):
+            raise DataError(path, "a column 'run_id' (a `taskdiff transfer --out` table)",
+                            f"columns {reader.fieldnames}")
+        rids = sorted({r["run_id"] for r in reader if r.get("run_id")})
+    rs = RunStore(store)
+    states = verified_states(rs, rids, threads)
+    out = StudyStatus(f"transfer output {target.name}", str(rs.root), {k: dict.fromkeys(STATES, 0) for k in KINDS},
+                      source=f"{path}, written when all its runs had finished")
+    for rid in rids:
+        out.counts["evaluation"][states[rid]] += 1
+        if states[rid] == "failed":
+            out.failed.append({"run_id": rid, "label": "evaluation", "error": _error(rs, rid)})
     return out
 
 

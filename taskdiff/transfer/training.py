@@ -163,10 +163,14 @@ def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: Trai
         data_collator=lambda b: collate(
             [{k: v for k, v in f.items() if k != "length"} for f in b]),
         processing_class=tokenizer, callbacks=cbs, task_format=fmt, recorder=recorder, selection_fn=selection_fn)
-    if not progress:
-        from transformers.trainer_callback import PrinterCallback
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-        trainer.remove_callback(PrinterCallback)
+    from taskdiff.progress import plain_lines, run_label, training_progress
+
+    trainer.remove_callback(PrinterCallback)  # printed the log dicts on stdout
+    trainer.remove_callback(ProgressCallback)  # nested bars even when stderr is a file
+    if progress or plain_lines():  # one bar (terminal) or a few plain lines (file) per run; log dicts at INFO
+        trainer.add_callback(training_progress(run_label(output_dir)))
     last = get_last_checkpoint(str(output_dir)) if Path(output_dir).exists() else None
     if last:
         log.info("resuming from %s", last)
