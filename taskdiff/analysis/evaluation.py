@@ -9,6 +9,9 @@ Baselines, scored on exactly the same candidates and truth:
 
 - ``data size``: rank by ``n_examples`` (bigger is better).
 - ``LogME``: rank by ``logme`` (higher is better), when profiles have it.
+- ``embedding similarity``: rank the candidates for target t by the cosine of their task
+  embedding with t's (TextEmb; Vu et al. 2020, Poth et al. 2021), when the profiles have the
+  ``embedding`` measure (:func:`taskdiff.analysis.pooled.task_similarity`).
 - ``best on average``: rank the candidates for target t by their mean standardised gain on
   the *other* targets (the training folds of a leave-one-target-out split, Poth et al.
   2021). It uses gains of the held-out task on other targets, which a truly new task
@@ -17,7 +20,8 @@ Baselines, scored on exactly the same candidates and truth:
 
 "Better than random" is decided by a one-sided permutation test of the predictor's mean
 Spearman over targets: the intermediate tasks are permuted, the same permutation for every
-target, so that the dependence between targets stays in the null distribution.
+target, so that the dependence between targets stays in the null distribution. The same test
+is reported for every baseline (``p_values``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pandas as pd
 
 from taskdiff.analysis._format import fmt_number, frame_to_markdown, frame_to_text, p_phrase
 from taskdiff.analysis.corrstats import spearman_rows
+from taskdiff.analysis.pooled import task_similarity, with_similarity
 from taskdiff.analysis.prediction import GainPredictor, task_targets
 from taskdiff.analysis.ranking import (ndcg_at_k, random_expectation, regret_at_k,
                                        top1_hit)
@@ -58,6 +63,9 @@ class RankingEvaluation:
         One-sided permutation p-value of the predictor's mean Spearman.
     notes : list of str
         Baselines that could not be computed, and why.
+    p_values : dict
+        Method -> one-sided permutation p-value of its mean Spearman (the predictor's is
+        ``p_better_than_random``; the same permutations for every method).
     """
 
     frame: pd.DataFrame
@@ -66,6 +74,7 @@ class RankingEvaluation:
     p_better_than_random: float
     alpha: float = 0.05
     notes: list[str] = field(default_factory=list)
+    p_values: dict[str, float] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of the per-target frame."""
@@ -132,7 +141,7 @@ def _loto_predictions(table: StudyTable, predictor: GainPredictor) -> pd.DataFra
     preds = []
     for h in tasks:
         model = predictor.clone_for_cv().fit(table.subset([t for t in tasks if t != h]))
-        p = model.predict(table.profiles.loc[[h]])
+        p = model.predict(with_similarity(table.profiles.loc[[h]], table))
         key = (p["target"] if predictor.by == "target"
                else list(zip(p["target"], p["language"])))
         preds.append(pd.Series(p["predicted_gain"].to_numpy(), index=key, name=h))
@@ -147,6 +156,12 @@ def _baseline_scores(table: StudyTable, truth: pd.DataFrame, by: str) -> tuple[d
             out[name] = pd.DataFrame({k: prof[col] for k in truth.columns})
         else:
             notes.append(f"baseline '{name}' skipped: profiles lack '{col}'")
+    sims = task_similarity(table).reindex(truth.index)
+    if sims.notna().sum().min() >= 2:
+        out["embedding similarity"] = pd.DataFrame(
+            {k: sims[k if by == "target" else k[0]] for k in truth.columns})
+    else:
+        notes.append("baseline 'embedding similarity' skipped: profiles lack the 'embedding' measure")
     z = table.task_means("gain_z")
     if z.shape[1] >= 2:
         avg = {}
@@ -190,6 +205,8 @@ def _perm_test(P: pd.DataFrame, G: pd.DataFrame, n_perm: int, seed: int) -> floa
         x, y = x_all[:, j], y_all[ok, j]
         obs.append(float(spearman_rows(x[ok], y)))
         null.append(spearman_rows(x[perms][:, ok], y[None, :]))
+    if not np.isfinite(obs).any():  # no defined Spearman (constant predictions or truth): no evidence
+        return 1.0
     obs_m = np.nanmean(obs)
     with np.errstate(invalid="ignore"):
         null_m = np.nanmean(np.stack(null), axis=0)
@@ -240,6 +257,7 @@ def leave_one_task_out(table: StudyTable, predictor: GainPredictor | None = None
     if not (scores.max() > 0).all():
         notes.append("Regret@k is undefined (NaN) for targets whose best score is not "
                      "positive")
-    p = _perm_test(methods[PREDICTOR], gains, n_perm, seed)
+    p_values = {name: _perm_test(frame, gains, n_perm, seed) for name, frame in methods.items()}
     return RankingEvaluation(frame=pd.DataFrame(rows), predictions=long, k=k,
-                             p_better_than_random=p, alpha=alpha, notes=notes)
+                             p_better_than_random=p_values[PREDICTOR], alpha=alpha, notes=notes,
+                             p_values=p_values)
