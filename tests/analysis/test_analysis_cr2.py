@@ -71,3 +71,18 @@ def test_df_invariant_to_row_order_and_scale():
     d = bell_mccaffrey_df(X, groups, c)
     assert bell_mccaffrey_df(X[perm], groups[perm], c) == pytest.approx(d, rel=1e-10)
     assert bell_mccaffrey_df(X * [1.0, 10.0], groups, c) == pytest.approx(d, rel=1e-10)
+
+
+def test_bm_df_matches_moments_of_simulated_cr2_variances():
+    """Satterthwaite's definition, checked by simulation through the variance code path:
+    under N(0, I) errors, df = 2 E[V]^2 / Var[V] of the CR2 variance V of the coefficient."""
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(5), [2, 3, 6, 2, 4])
+    X = sm.add_constant(np.column_stack([rng.normal(size=5)[groups], rng.normal(size=17)]))
+    hat = np.linalg.pinv(X.T @ X) @ X.T
+    v = np.array([cr2_vcov(X, e - X @ (hat @ e), groups)[1, 1]
+                  for e in rng.normal(size=(2000, 17))])
+    df_mc = 2 * v.mean() ** 2 / v.var()
+    df_bm = bell_mccaffrey_df(X, groups, [0.0, 1.0, 0.0])
+    assert v.mean() == pytest.approx(np.linalg.inv(X.T @ X)[1, 1], rel=0.05)  # unbiased
+    assert df_mc == pytest.approx(df_bm, rel=0.1)
