@@ -25,15 +25,16 @@ demo: $(STAMP)
 	$(BIN)/taskdiff demo --out demo-output
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" tests
+	$(BIN)/python -m pytest -q --durations=25 -m "not slow" tests
 
-# integration tests on ../shared data and the offline encoder, and the full-size testbed (the demo)
+# integration tests on ../shared data and the offline encoder, and the full-size testbed (the demo
+# once with one worker process and once with two: tests/testbed/conftest.py); per-test times printed
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow tests
+	$(BIN)/python -m pytest -q --durations=25 -m slow tests
 
 # only the full-size testbed: runs the whole demo and checks what it plants is recovered
 test-demo: $(STAMP)
-	$(BIN)/python -m pytest -q -m demo tests
+	$(BIN)/python -m pytest -q --durations=25 -m demo tests
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

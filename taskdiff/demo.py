@@ -77,45 +77,60 @@ def profile_params() -> dict:
 
 
 def default_threads() -> int:
-    """Two PyTorch threads, or the CPUs this process may use if fewer."""
+    """Worker processes by default: the thread count :mod:`taskdiff.threads` chooses for this
+    machine (every usable core when idle; one when the load average says others are busy)."""
+    from taskdiff.threads import choose_threads
+
+    return choose_threads("auto", workers=1, env={}).threads
+
+
+def demo_workers() -> int:
+    """``$TASKDIFF_DEMO_THREADS`` worker processes (default :func:`default_threads`)."""
+    value = os.environ.get("TASKDIFF_DEMO_THREADS", "").strip()
+    if not value or value == "0":
+        return default_threads()
     try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(2, cpus))
+        n = int(value)
+    except ValueError:
+        from taskdiff.errors import ConfigError
+
+        raise ConfigError(f"TASKDIFF_DEMO_THREADS: expected a number of worker processes, found {value!r}") from None
+    return max(1, n)
 
 
 def limit_threads() -> int:
-    """Run PyTorch with ``$TASKDIFF_DEMO_THREADS`` intra-op threads (default
-    :func:`default_threads`: 2); returns the count.
+    """Run every PyTorch computation of the demo with **one** intra-op thread (and one BLAS
+    thread); returns the number of worker processes (:func:`demo_workers`) that the profile
+    and transfer steps use in parallel.
 
-    Measured on the idle 2-core development machine (2026-12-05): an MLM step took 0.137 s
-    with one thread and 0.106 s with two, and the cold demo 699 s and 520 s. On a *busy*
-    machine two threads are much worse, because OpenMP threads spin at every barrier while
-    their partner waits to be scheduled (2026-11-25, other jobs running: 0.24 s per step with
-    one thread, 2.0 s with two): set ``TASKDIFF_DEMO_THREADS=1`` there. The thread count
-    changes floating-point summation order, so results differ slightly between 1 and 2 threads
-    (identical for the same count).
+    Why one thread per process: the thread count changes floating-point summation order, and
+    an MLM or fine-tuning run amplifies a last-bit difference into different weights, so the
+    demo's numbers depended on the thread count (2026-12-05: planted-relation slope 0.26 on
+    one run, 0.38 quoted, same commit). With one thread per process and the independent runs
+    spread over processes, every run computes the same thing whatever ``TASKDIFF_DEMO_THREADS``
+    says (``tests/testbed/test_testbed_slow.py`` asserts the quoted numbers at 1 and 2). It
+    is also the fast choice on a shared machine: two OpenMP threads on two busy cores stall
+    each other (an MLM step: 0.24 s with one thread, 2.0 s with two, 2026-11-25), two
+    processes do not.
     """
-    import torch
+    from taskdiff.threads import configure_threads
 
-    threads = int(os.environ.get("TASKDIFF_DEMO_THREADS", str(default_threads())))
-    if threads > 0:
-        torch.set_num_threads(threads)
-    return torch.get_num_threads()
+    configure_threads(1, context="demo")
+    return demo_workers()
 
 
 def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=SEEDS,
-             intermediates=None, targets=None) -> Path:
+             intermediates=None, targets=None, world_config=None) -> Path:
     """Run the demo study into ``out``; returns the path of ``report.html``.
 
     ``store`` (default ``out/store``) holds every cached run, the world and the encoder;
-    ``intermediates`` / ``targets`` replace the demo grid's (tasks of the demo world).
+    ``intermediates`` / ``targets`` replace the demo grid's (tasks of the demo world, or of
+    ``world_config``, default :func:`demo_world_config`). The profile and transfer steps run
+    in :func:`demo_workers` processes of one thread each (:func:`limit_threads`).
     """
     intermediates = list(intermediates or INTERMEDIATES)
     targets = list(targets or TARGETS)
     from taskdiff.analysis.api import report
-    from taskdiff.difficulty.api import profile_task
     from taskdiff.io import atomic_write_json, atomic_write_text
     from taskdiff.testbed.world import World
     from taskdiff.transfer.phases import Workspace
@@ -126,7 +141,8 @@ def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = RunStore(store or out / "store")
-    threads = limit_threads()
+    workers = limit_threads()
+    threads = 1  # per process: the numerics do not depend on `workers`
     timings: dict[str, float] = {}
 
     def lap(name: str, t0: float) -> float:
@@ -134,7 +150,8 @@ def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=
         return time.perf_counter()
 
     t = time.perf_counter()
-    world = World(demo_world_config(), store.root)
+    world_config = world_config or demo_world_config()
+    world = World(world_config, store.root)
     _say(progress, f"[1/5] testbed world {world.key} ({', '.join(world.codes)}; base {world.base})"
                    f"{' (cached)' if world.is_built() else ''}")
     world.build()
@@ -149,40 +166,35 @@ def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=
         f"{l} {alignment['pretrained'][l]:.0f} / {alignment['random'][l]:.0f} "
         f"({alignment['pretrained_centered'][l]:.0f} / {alignment['random_centered'][l]:.0f})"
         for l in alignment["pretrained"]))
-    _say(progress, f"[3/5] difficulty profiles of {len(intermediates)} intermediate tasks ({', '.join(PROFILE_MEASURES)})")
-    for name in intermediates:
-        prof = profile_task(name, encoder, measures=PROFILE_MEASURES, store=store, seed=0, progress=False,
-                            params=profile_params())
-        atomic_write_text(out / "profiles" / f"{name}.json", prof.to_json())
-        flat = prof.to_flat()
-        _say(progress, f"      {name}: V-information {_fmt(flat.get('v_information'))} bits, "
-                       f"ambiguous+hard {_fmt(_amb_hard(flat))}")
-    t = lap("profiles", t)
-    inter_cfg, target_cfg = train_configs()
-    _say(progress, f"[4/5] transfer grid: {len(intermediates)} intermediate x {len(targets)} target tasks, "
-                   f"languages {', '.join(world.codes)}, seeds {list(seeds)} (plus the no-intermediate baseline)")
+    _say(progress, f"[3/5] difficulty profiles of {len(intermediates)} intermediate tasks ({', '.join(PROFILE_MEASURES)})"
+                   f"{f'; {workers} worker processes' if workers > 1 else ''}")
+    with WorkerPool(workers, store.root, world_config) as pool:
+        for (name, _), text in pool.run(profile_job, [(n, encoder, str(store.root)) for n in intermediates]):
+            atomic_write_text(out / "profiles" / f"{name}.json", text)
+            flat = _flat_profile(text)
+            _say(progress, f"      {name}: V-information {_fmt(flat.get('v_information'))} bits, "
+                           f"ambiguous+hard {_fmt(_amb_hard(flat))}")
+        t = lap("profiles", t)
+        inter_cfg, target_cfg = train_configs()
+        _say(progress, f"[4/5] transfer grid: {len(intermediates)} intermediate x {len(targets)} target tasks, "
+                       f"languages {', '.join(world.codes)}, seeds {list(seeds)} (plus the no-intermediate baseline)")
+        # one cached piece at a time (a line of progress each), then the whole grid from the store
+        jobs = [(name, seed, encoder, str(store.root), world.codes, targets) for seed in seeds for name in intermediates]
+        for done, ((name, seed), seconds) in enumerate(pool.run(_transfer_job, jobs), 1):
+            _say(progress, f"      [{done}/{len(jobs)}] seed {seed}: {name} -> {', '.join(targets)} ({seconds:.0f} s)")
     ws = Workspace(store, None, progress=False)
 
     def request(inter, seed_list):
         return TransferRequest(model=encoder, intermediates=inter, targets=targets, languages=world.codes,
                                seeds=list(seed_list), intermediate_train=inter_cfg, target_train=target_cfg)
 
-    # one cached piece at a time (a line of progress each), then the whole grid from the store
-    done, total = 0, len(seeds) * len(intermediates)
-    for seed in seeds:
-        for name in intermediates:
-            t0 = time.perf_counter()
-            run_transfer(request([name], [seed]), ws)
-            done += 1
-            _say(progress, f"      [{done}/{total}] seed {seed}: {name} -> {', '.join(targets)} "
-                           f"({time.perf_counter() - t0:.0f} s)")
     run_transfer(request(intermediates, seeds), ws, out)
     t = lap("transfer", t)
     _say(progress, "[5/5] analysis and report")
     html, _ = report(out, out, n_perm=999, n_boot=500)
     t = lap("report", t)
     summary = {"world": world.key, "encoder": encoder, "store": str(store.root), "alignment": alignment,
-               "threads": threads, "intermediates": intermediates, "targets": targets, "languages": world.codes, "seeds": list(seeds),
+               "threads": threads, "workers": workers, "intermediates": intermediates, "targets": targets, "languages": world.codes, "seeds": list(seeds),
                "planted": {"feature": PLANTED_FEATURE, "relation": "label noise lowers V-information and gain"},
                "recovered": planted_coefficient(out), "timings_s": timings,
                "total_s": round(time.perf_counter() - start, 1)}
@@ -194,6 +206,79 @@ def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=
                    f"({rec['n_tasks']} intermediate tasks)")
     _say(True, f"demo finished in {summary['total_s']:.0f} s; report: {html}")
     return html
+
+
+# ----------------------------------------------------------------------------- worker processes
+class WorkerPool:
+    """The demo's worker processes (``spawn``, one PyTorch thread each); with one worker the
+    jobs run in this process. :meth:`run` yields ``(key, result)`` as jobs finish. Runs that
+    two jobs share (the no-intermediate baseline) are computed once: the run store's lock makes
+    the second job wait and read the first one's result."""
+
+    def __init__(self, workers: int, store_root, world_config=None):
+        self.workers, self.store_root, self.world_config, self._ex = workers, str(store_root), world_config, None
+
+    def __enter__(self) -> "WorkerPool":
+        if self.workers > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                           initializer=_init_worker,
+                                           initargs=(self.store_root, self.world_config))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._ex is not None:
+            self._ex.shutdown(wait=exc[0] is None, cancel_futures=exc[0] is not None)
+
+    def run(self, fn, jobs):
+        if self._ex is None:
+            for job in jobs:
+                yield fn(*job)
+            return
+        from concurrent.futures import as_completed
+
+        for future in as_completed([self._ex.submit(fn, *job) for job in jobs]):
+            yield future.result()
+
+
+def _init_worker(store_root: str, world_config) -> None:
+    """A worker process: one thread, the world's tasks registered."""
+    from taskdiff.testbed.world import World
+    from taskdiff.threads import configure_threads
+
+    configure_threads(1, context="demo worker")
+    World(world_config or demo_world_config(), store_root).register()
+
+
+def profile_job(name: str, encoder: str, store_root: str, measures=None, params=None,
+                seed: int = 0) -> tuple[tuple[str, int], str]:
+    """One profile (default: the demo's measures and budget) -> ``((name, seed), profile JSON)``."""
+    from taskdiff.difficulty.api import profile_task
+
+    prof = profile_task(name, encoder, measures=list(measures or PROFILE_MEASURES), store=store_root, seed=seed,
+                        progress=False, params=profile_params() if params is None else params)
+    return (name, seed), prof.to_json()
+
+
+def _transfer_job(name: str, seed: int, encoder: str, store_root: str, codes, targets) -> tuple[tuple, float]:
+    from taskdiff.transfer.phases import Workspace
+    from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+    from taskdiff.transfer.store import RunStore
+
+    t0 = time.perf_counter()
+    inter_cfg, target_cfg = train_configs()
+    req = TransferRequest(model=encoder, intermediates=[name], targets=list(targets), languages=list(codes),
+                          seeds=[seed], intermediate_train=inter_cfg, target_train=target_cfg)
+    run_transfer(req, Workspace(RunStore(store_root), None, progress=False))
+    return (name, seed), time.perf_counter() - t0
+
+
+def _flat_profile(text: str) -> dict:
+    from taskdiff.difficulty.profile import DifficultyProfile
+
+    return DifficultyProfile.from_json(text).to_flat()
 
 
 def planted_coefficient(study_dir: Path) -> dict | None:

@@ -57,7 +57,13 @@ def test_smoke(name, tmp_path):
     _check(result, name)
     if name == "train_throughput":
         assert result["ratios"]["padded_tokens_reduction"] > 1  # dynamic padding pads less than max_length
-        assert {"plain", "ours"} <= {m["key"] for m in result["measurements"]}
+        assert {"plain", "ours", "tuned"} <= {m["key"] for m in result["measurements"]}
+        # every format with fixture data, the same three configurations each (regression: no fixture data)
+        assert {"pair_classification", "tagging", "extractive_qa", "multiple_choice"} <= set(result["formats"])
+        for fmt in result["formats"]:
+            assert {(m["fmt"], k) for m in result["measurements"] for k in [m["key"]]} >= {
+                (fmt, "plain"), (fmt, "ours"), (fmt, "tuned")}
+            assert result["ratios"][f"examples_per_s_speedup_vs_tuned[{fmt}]"] > 0
     if name == "probe_cache":
         assert result["ratios"]["forward_batches_ratio"] > 1
         assert result["agreement"]["missing_cells"] == 0

@@ -1,15 +1,14 @@
 """Full-size testbed tests (``make test-slow``): the demo, zero-shot transfer, planted effects.
 
-They run in `make test-slow` (CI) and alone in `make test-demo`. They share one store: the demo runs once (world, encoder, profiles, transfer grid, report)
-and the other tests read its outputs or add a few runs to the same store. The store is
-``$TASKDIFF_TESTBED_STORE`` if set, else ``demo-output/store`` when ``make demo`` has been
-run (its encoder and runs are then reused: minutes instead of a cold ~12), else a session
-temporary folder.
+They run in `make test-slow` (CI) and alone in `make test-demo`. They share the session
+fixtures of ``tests/testbed/conftest.py``: the demo runs once with one worker process
+(``demo_dir``: world, encoder, profiles, transfer grid, report) and once with two
+(``demo_dir_2``, same encoder); the other tests read their outputs or add a few runs to the
+first one's store.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,32 +16,6 @@ import pandas as pd
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.demo]  # full-size: `make test-demo`
-
-
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory) -> Path:
-    from taskdiff.demo import run_demo
-
-    # one PyTorch thread (the demo's CLI default is two): the numbers these tests were verified
-    # with, and the same thread count for the rest of the session's tests
-    os.environ.setdefault("TASKDIFF_DEMO_THREADS", "1")
-    store = os.environ.get("TASKDIFF_TESTBED_STORE")
-    repo_store = Path(__file__).resolve().parents[2] / "demo-output" / "store"
-    if not store and repo_store.is_dir():
-        store = str(repo_store)
-    out = tmp_path_factory.mktemp("demo")
-    run_demo(out, Path(store) if store else out / "store", progress=False)
-    return out
-
-
-@pytest.fixture(scope="session")
-def demo_world(demo_dir):
-    from taskdiff.demo import demo_world_config, read_summary
-    from taskdiff.testbed.world import World
-
-    summary = read_summary(demo_dir)
-    world = World(demo_world_config(), Path(summary["store"]))
-    return world.build()
 
 
 def test_demo_writes_the_report_and_recovers_the_planted_relation(demo_dir):
@@ -55,6 +28,31 @@ def test_demo_writes_the_report_and_recovers_the_planted_relation(demo_dir):
     assert rec["estimate"] > 0 and rec["lower"] > 0, rec  # V-information -> gain, interval above 0
     md = (demo_dir / "report.md").read_text(encoding="utf-8")
     assert "v_information" in md
+
+
+#: What the demo prints and docs/demo.md and the README quote: the planted-relation line
+#: (rounded as printed) and the centred retrieval accuracies (rounded to whole points). One
+#: PyTorch thread per process, so the same on every machine and for any worker count.
+QUOTED = {"estimate": None, "lower": None, "upper": None, "p": None}
+QUOTED_RETRIEVAL_CENTRED = {"xa": None, "xb": None, "xc": None}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_demo_prints_the_quoted_numbers_with_one_and_two_workers(workers, request):
+    from taskdiff.demo import read_summary
+
+    summary = read_summary(request.getfixturevalue("demo_dir" if workers == 1 else "demo_dir_2"))
+    assert summary["workers"] == workers and summary["threads"] == 1
+    rec = summary["recovered"]
+    printed = {k: round(rec[k], 2) for k in ("estimate", "lower", "upper")} | {"p": float(f"{rec['p']:.3g}")}
+    assert printed == QUOTED, printed
+    centred = {k: round(v) for k, v in summary["alignment"]["pretrained_centered"].items()}
+    assert centred == QUOTED_RETRIEVAL_CENTRED, centred
+
+
+def test_demo_gains_identical_with_one_and_two_workers(demo_dir, demo_dir_2):
+    pd.testing.assert_frame_equal(pd.read_csv(demo_dir / "gains.csv"), pd.read_csv(demo_dir_2 / "gains.csv"))
+    pd.testing.assert_frame_equal(pd.read_csv(demo_dir / "scores.csv"), pd.read_csv(demo_dir_2 / "scores.csv"))
 
 
 def test_demo_second_run_reuses_every_run(demo_dir, tmp_path):
@@ -185,10 +183,16 @@ def probing_contrasts(world, store, seeds=PROBE_SEEDS) -> np.ndarray:
     params = {"probing": {"treebank": str(world.treebank()), "intermediate_train": inter_cfg.model_dump(),
                           "mdl": False, "control": False, "max_sentences": None, "max_examples": None,
                           **probing_params()}}
+    from taskdiff.demo import WorkerPool, demo_workers, profile_job
+    from taskdiff.difficulty.profile import DifficultyProfile
+
+    jobs = [(n, str(world.encoder()), str(store), ["probing"], params, seed)
+            for seed in seeds for n in SYNTACTIC_TASKS + SEMANTIC_TASKS]
+    with WorkerPool(demo_workers(), store) as pool:  # one thread per process: same numbers for any count
+        found = {key: DifficultyProfile.from_json(text).to_flat()["probing"] for key, text in pool.run(profile_job, jobs)}
     rows = []
     for seed in seeds:
-        res = {n: _profile(world, store, n, ["probing"], params, seed=seed)["probing"]
-               for n in SYNTACTIC_TASKS + SEMANTIC_TASKS}
+        res = {n: found[(n, seed)] for n in SYNTACTIC_TASKS + SEMANTIC_TASKS}
         mean = lambda names, g: np.mean([res[n][g] for n in names])  # noqa: E731
         rows.append((mean(SYNTACTIC_TASKS, "syntactic") - mean(SEMANTIC_TASKS, "syntactic"),
                      mean(SEMANTIC_TASKS, "semantic") - mean(SYNTACTIC_TASKS, "semantic")))
