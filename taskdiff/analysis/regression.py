@@ -132,6 +132,15 @@ class RegressionResults(CoefficientResults):
     sm_results: object = None
     feature_center: pd.Series | None = None
     feature_scale: pd.Series | None = None
+    #: Wild cluster restricted bootstrap p-values (Webb weights) of the features, if asked.
+    p_wild: pd.Series | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """As :meth:`CoefficientResults.to_frame`, plus ``p_wcb`` when bootstrapped."""
+        out = super().to_frame()
+        if self.p_wild is not None:
+            out["p_wcb"] = self.p_wild.reindex(out.index)
+        return out
 
     def sm_summary(self):
         """The statsmodels summary object of the underlying OLS fit."""
@@ -177,6 +186,11 @@ class GainRegression:
     cluster : str or None
         Column whose levels are the clusters (``"intermediate"``); None = classical SEs
         (wrong for task-level features; for comparison only).
+    wild_bootstrap : int
+        Replicates of a wild cluster restricted bootstrap (Webb weights) per feature, a
+        second few-clusters p-value (``p_wcb``, :mod:`taskdiff.analysis.wildboot`); 0 = off.
+    seed : int
+        Seed of that bootstrap.
     se : {"cr2", "cr1"}
         Cluster-robust estimator: CR2 with Bell–McCaffrey df per coefficient (default, valid
         with few clusters) or CR1 with G - 1 df (statsmodels; anti-conservative with few
@@ -192,10 +206,12 @@ class GainRegression:
 
     def __init__(self, features: Sequence[str], cluster: str | None = "intermediate",
                  response: str = "gain_z", standardize: bool = True, level: float = 0.95,
-                 se: str = "cr2"):
+                 se: str = "cr2", wild_bootstrap: int = 0, seed: int = 0):
         self.features = features
         self.cluster = cluster
         self.se = se
+        self.wild_bootstrap = wild_bootstrap
+        self.seed = seed
         self.response = response
         self.standardize = standardize
         self.level = level
@@ -232,6 +248,14 @@ class GainRegression:
             res = sm.OLS(y, X).fit()
             df_inf = float(res.df_resid)
             se_note = "classical standard errors (rows treated as independent)"
+        p_wild = None
+        if self.cluster and self.wild_bootstrap:
+            from taskdiff.analysis.wildboot import wild_cluster_pvalue
+
+            groups = pd.factorize(rows[self.cluster])[0]
+            p_wild = pd.Series({f: wild_cluster_pvalue(X, y, groups, j + 1, n_boot=self.wild_bootstrap,
+                                                       seed=self.seed)
+                                for j, f in enumerate(features)})
         scale_note = ("features standardised across intermediate tasks (per SD)"
                       if self.standardize else "features in their own units")
         return RegressionResults(
@@ -240,4 +264,4 @@ class GainRegression:
             df_inference=df_inf, n_obs=int(res.nobs), n_groups=table.n_tasks,
             small_n_warning=msg, model=f"OLS of {self.response}", level=self.level,
             notes=[se_note, scale_note], sm_results=res, feature_center=center,
-            feature_scale=scale)
+            feature_scale=scale, p_wild=p_wild)

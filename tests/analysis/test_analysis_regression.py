@@ -258,3 +258,11 @@ def test_mixed_model_that_cannot_be_fitted_is_reported_not_raised(boundary_table
         out = analyse_study(boundary_table, n_perm=99, n_boot=50)
     assert not out.mixed.ok and "could not be fitted" in out.mixed.message
     assert out.multivariable.ok and out.correlations is not None
+
+
+def test_wild_bootstrap_p_column(effect_table):
+    res = GainRegression(["normalized_baseline_loss"], wild_bootstrap=199).fit(effect_table)
+    frame = res.to_frame()
+    assert "p_wcb" in frame.columns and np.isnan(frame.at["const", "p_wcb"])
+    assert 1 / 200 <= frame.at["normalized_baseline_loss", "p_wcb"] <= 0.05  # strong planted effect
+    assert "p_wcb" not in GainRegression(["normalized_baseline_loss"]).fit(effect_table).to_frame()

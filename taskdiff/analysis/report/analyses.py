@@ -101,7 +101,7 @@ def _fit(name: str, model, table: StudyTable, features) -> ModelOutcome:
 def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
                   model_features: Sequence[str] | None = None, k: int = 3, seed: int = 0,
                   n_perm: int = 9999, n_boot: int = 2000, alpha: float = 0.05,
-                  predictor: GainPredictor | None = None) -> StudyAnalysis:
+                  predictor: GainPredictor | None = None, n_wild: int = 999) -> StudyAnalysis:
     """Correlations, univariate and multivariable regressions, mixed model, LOTO prediction.
 
     Parameters
@@ -119,6 +119,9 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
         Passed to the correlation analysis and the permutation test of prediction.
     predictor : GainPredictor, optional
         The predictor to evaluate (default ``GainPredictor()``).
+    n_wild : int
+        Wild cluster bootstrap replicates (Webb weights) of each one-feature slope, the
+        ``p_wcb`` column beside the CR2/Bell–McCaffrey ``p``; 0 = off.
     """
     feats = list(features or table.usable_features())
     dropped: dict[str, str] = {}
@@ -139,7 +142,9 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
         if feats and table.n_tasks >= 3:
             corr = correlate(table, features=feats, n_perm=n_perm, n_boot=n_boot, seed=seed,
                              alpha=alpha)
-        uni = {f: _fit(f"OLS of gain_z on {f}", GainRegression([f]), table, [f]) for f in feats}
+        uni = {f: _fit(f"OLS of gain_z on {f}",
+                       GainRegression([f], wild_bootstrap=n_wild, seed=seed), table, [f])
+               for f in feats}
         multi = _fit("Pre-specified OLS", GainRegression(model_features), table, model_features)
         mixed = _fit("Mixed model", MixedGainModel(model_features), table, model_features)
     if not model_features:

@@ -25,7 +25,7 @@ from taskdiff.analysis.report.records import (baseline_frame, provenance_frame,
 
 __all__ = ["make_table", "build_context", "findings", "provenance_summary"]
 
-_P = {"p": fmt_p, "p_value": fmt_p, "p_bh": fmt_p, "p_holm": fmt_p}
+_P = {"p": fmt_p, "p_value": fmt_p, "p_bh": fmt_p, "p_holm": fmt_p, "p_wcb": fmt_p}
 _PACKAGES = ("taskdiff", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn",
              "matplotlib", "Jinja2")
 
