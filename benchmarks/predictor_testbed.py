@@ -105,7 +105,8 @@ def collect(world_seed: int, store_root: Path, *, smoke: bool = False, seeds: Se
 def evaluate(study: Path, *, k: int = K, n_perm: int = 9999) -> dict:
     """Leave-one-task-out quality of every predictor and baseline on one study directory."""
     from taskdiff.analysis.evaluation import leave_one_task_out
-    from taskdiff.analysis.prediction import GainPredictor, PooledGainPredictor
+    from taskdiff.analysis.pooled import PooledGainPredictor
+    from taskdiff.analysis.prediction import GainPredictor
     from taskdiff.analysis.table import load_study
 
     with warnings.catch_warnings():

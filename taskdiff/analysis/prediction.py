@@ -261,3 +261,12 @@ def predict_new_task(study_dir, profile: Mapping, *, predictor: GainPredictor | 
     cols = ["task", "target", "metric", "predicted_gain", "lower", "upper", "level",
             "predicted_score", "rank", "n_candidates", "best_known", "best_known_gain"]
     return out[cols]
+
+
+def __getattr__(name: str):
+    """``PooledGainPredictor`` lives in :mod:`taskdiff.analysis.pooled` (re-exported lazily here)."""
+    if name == "PooledGainPredictor":
+        from taskdiff.analysis.pooled import PooledGainPredictor
+
+        return PooledGainPredictor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
