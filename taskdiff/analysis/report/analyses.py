@@ -112,7 +112,8 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
         Features to correlate and regress one at a time (default: usable features).
     model_features : sequence of str, optional
         Features of the multivariable and mixed models (default: those of
-        :data:`DEFAULT_MODEL_FEATURES` that are usable in the study).
+        :data:`DEFAULT_MODEL_FEATURES` known for every task and not constant; the others
+        are listed with the reason in ``dropped_features``, see :func:`prespecified_features`).
     k : int
         Cut-off of NDCG@k and Regret@k.
     seed, n_perm, n_boot, alpha
@@ -133,8 +134,8 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
     if floor:  # one message for every task-level statistic, none of them computed
         uni = {}
         held = (f"the profiles hold the pre-specified features ({', '.join(model_features)}), "
-                if model_features else "")
-        short = (f"{held}but {table.n_tasks} intermediate task(s) are fewer than the "
+                f"but " if model_features else "")
+        short = (f"{held}{table.n_tasks} intermediate task(s) are fewer than the "
                  f"{min_tasks_for_inference(alpha)} any task-level test needs (see above)")
         multi = ModelOutcome("Pre-specified OLS", tuple(model_features), message=short)
         mixed = ModelOutcome("Mixed model", tuple(model_features), message=short)
@@ -160,7 +161,7 @@ def analyse_study(table: StudyTable, *, features: Sequence[str] | None = None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             evaluation = leave_one_task_out(table, predictor, k=k, seed=seed, alpha=alpha)
-    settings = dict(k=k, seed=seed, n_perm=n_perm, n_boot=n_boot, alpha=alpha,
+    settings = dict(k=k, seed=seed, n_perm=n_perm, n_boot=n_boot, alpha=alpha, n_wild=n_wild,
                     features=feats, model_features=model_features,
                     predictor=repr(predictor or GainPredictor()))
     return StudyAnalysis(table=table, correlations=corr, univariate=uni, multivariable=multi,

@@ -265,7 +265,9 @@ def _methods(a: StudyAnalysis) -> list[str]:
         f"Regression: OLS of gain_z on standardised features, one feature at a time and the "
         f"pre-specified model ({', '.join(s['model_features']) or 'none'}); mixed model "
         f"with crossed random intercepts (statsmodels MixedLM, REML; target intercepts "
-        f"omitted for gain_z, which is centred within target). Fits with fewer than "
+        f"omitted for gain_z, which is centred within target). One-feature slopes also "
+        f"get a wild cluster restricted bootstrap p-value (p_wcb; Webb weights, "
+        f"{s.get('n_wild', 0)} replicates, seed {s['seed']}). Fits with fewer than "
         f"k + 2 tasks for k features, or rank-deficient designs, are refused.",
         f"Prediction: {s['predictor']}, leave-one-intermediate-task-out; metrics Spearman, "
         f"NDCG@{s['k']} (relevance = score − worst candidate's score), Regret@{s['k']} = "
