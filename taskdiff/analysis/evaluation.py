@@ -39,9 +39,11 @@ from taskdiff.analysis.ranking import (ndcg_at_k, random_expectation, regret_at_
                                        top1_hit)
 from taskdiff.analysis.table import StudyTable
 
-__all__ = ["RankingEvaluation", "leave_one_task_out", "PREDICTOR", "RANDOM"]
+__all__ = ["RankingEvaluation", "leave_one_task_out", "small_n_note", "PREDICTOR", "RANDOM", "SMALL_N_TASKS"]
 
 PREDICTOR, RANDOM = "predictor", "random"
+#: Below this many candidate tasks a LOTO ranking says little about a predictor (note added).
+SMALL_N_TASKS = 10
 METRIC_COLUMNS = ("spearman", "ndcg", "regret", "top1")
 
 
@@ -130,6 +132,20 @@ class RankingEvaluation:
         """Markdown table of the means over targets, then the verdict."""
         notes = "".join(f"\n\n*Note:* {n}" for n in self.notes)
         return frame_to_markdown(*self.summary_table()) + "\n\n" + self.verdict() + notes
+
+
+def small_n_note(n_tasks: int) -> str | None:
+    """A note when there are too few candidate tasks to judge a ranking (None otherwise).
+
+    Under a random ranking Spearman's rho has SD about 1/sqrt(n - 1): 0.41 with the demo's 7
+    tasks, so one study can neither show nor rule out a useful predictor.
+    """
+    if n_tasks >= SMALL_N_TASKS:
+        return None
+    return (f"only {n_tasks} candidate tasks: under a random ranking Spearman's rho has SD about "
+            f"{1 / np.sqrt(max(n_tasks - 1, 1)):.2f}, so this evaluation can neither show nor rule out a "
+            f"useful predictor; the predictor is tested on 16 varied testbed tasks by "
+            f"`python -m benchmarks.predictor_testbed` (docs/predictor.md)")
 
 
 def _pct(x, digits: int = 1) -> str:
@@ -258,6 +274,9 @@ def leave_one_task_out(table: StudyTable, predictor: GainPredictor | None = None
         notes.append("Regret@k is undefined (NaN) for targets whose best score is not "
                      "positive")
     p_values = {name: _perm_test(frame, gains, n_perm, seed) for name, frame in methods.items()}
+    small = small_n_note(len(gains.index))
+    if small:
+        notes.append(small)
     return RankingEvaluation(frame=pd.DataFrame(rows), predictions=long, k=k,
                              p_better_than_random=p_values[PREDICTOR], alpha=alpha, notes=notes,
                              p_values=p_values)

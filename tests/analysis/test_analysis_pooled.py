@@ -160,3 +160,14 @@ def test_constant_predictions_have_no_evidence():
     P = pd.DataFrame({"a": [1.0, 1.0, 1.0, 1.0]})
     G = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0]})
     assert _perm_test(P, G, 99, 0) == 1.0
+
+
+def test_small_study_gets_a_note_pointing_to_the_benchmark():
+    from taskdiff.analysis.evaluation import small_n_note
+
+    note = small_n_note(7)
+    assert "0.41" in note and "benchmarks.predictor_testbed" in note  # 1 / sqrt(6) = 0.408
+    assert small_n_note(10) is None
+    profiles = _profiles(7, np.random.default_rng(8))
+    ev = leave_one_task_out(_table(profiles, lambda p, t: p["v_information"]), PooledGainPredictor(), n_perm=99)
+    assert note in ev.notes and note in ev.to_markdown()
