@@ -366,15 +366,27 @@ def collect(study, graph, store) -> tuple[dict[str, dict], dict[str, int]]:
 
 
 def _printer(total: int, stream=None) -> Callable:
+    from taskdiff.progress import format_seconds
+
     stream = stream or sys.stderr
     count = {"done": 0}
     last_wait = {"t": 0.0}
+    t0 = time.monotonic()
+
+    def eta() -> str:
+        elapsed = time.monotonic() - t0
+        left = total - count["done"]
+        if not count["done"] or not left:
+            return f"elapsed {format_seconds(elapsed)}"
+        return f"elapsed {format_seconds(elapsed)}, ETA {format_seconds(elapsed / count['done'] * left)}"
 
     def on_event(kind: str, node, info) -> None:
-        if kind == "done":
+        if kind == "submitted":  # a run starts: say so, so that hours of training are not silent
+            print(f"[{count['done']}/{total}] start  {node.label} ({eta()})", file=stream, flush=True)
+        elif kind == "done":
             count["done"] += 1
-            what = "cached" if info.hit else f"{info.seconds:.1f} s"
-            print(f"[{count['done']}/{total}] done   {node.label} ({what})", file=stream, flush=True)
+            what = "cached" if info.hit else format_seconds(info.seconds)
+            print(f"[{count['done']}/{total}] done   {node.label} ({what}; {eta()})", file=stream, flush=True)
         elif kind == "failed":
             print(f"[{count['done']}/{total}] FAILED {node.label} ({node.run_id}): {info.error}", file=stream, flush=True)
         elif kind == "retry":

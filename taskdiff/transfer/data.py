@@ -267,7 +267,8 @@ def _load_local_role(task, role, language, data_dir, available) -> RoleData:
     files = _local_files(task, data_dir, plan.split, language)
     if not files:
         raise MissingDataError(
-            f"task {task.name!r}: no {plan.split} file for language {language!r} under {task.local_root(data_dir)}")
+            f"task {task.name!r}: no {plan.split} file for language {language!r} under {task.local_root(data_dir)}"
+            + _expected_file(task, data_dir, plan.split, language))
     rows = _read_local(task, data_dir, plan.split, language)
     restrict = (plan.lo, plan.hi) != (0.0, 1.0) and (
         language == task.train_language or task.carve is None or task.carve.translated)
@@ -275,6 +276,19 @@ def _load_local_role(task, role, language, data_dir, available) -> RoleData:
         rows = _in_range(rows, plan.lo, plan.hi, task)
     notes = [plan.note] if plan.note else []
     return RoleData(rows, plan, language, source=", ".join(str(f) for f in files), notes=notes)
+
+
+def _expected_file(task, data_dir, split: str, language: str) -> str:
+    """`` (expected PATH)`` for the message of a missing file; empty when it cannot be named."""
+    try:
+        if task.local.layout == "xtreme":
+            from taskdiff.transfer.readers.xtreme import xtreme_layout
+
+            return f" (expected {xtreme_layout(task.local.dataset).path(task.data_root(data_dir), split, language)})"
+        pattern = task.local.files.get(split)
+        return f" (expected {task.local_root(data_dir) / pattern.format(lang=language)})" if pattern else ""
+    except Exception:  # noqa: BLE001 - the message must not fail
+        return ""
 
 
 def _in_range(rows: list[dict], lo: float, hi: float, task: TaskConfig) -> list[dict]:
