@@ -9,6 +9,7 @@ difficulty measures of the profiles, where the data are, and how to execute the 
     intermediates: [mnli, squad, {mixture: [anli, mnli, snli], name: nli_mix}]
     targets: [xnli, udpos, tatoeba]
     languages: null            # each target's own languages
+    target_languages: {tatoeba: [de, fr]}   # per target, wins over languages
     seeds: [1, 2, 3]
     intermediate_train: {learning_rate: 1.0e-5, epochs: 3, warmup_ratio: 0.1, batch_size: 4}
     target_train: {learning_rate: 1.0e-5, epochs: 3, warmup_ratio: 0.1, batch_size: 4}
@@ -148,6 +149,8 @@ class StudyConfig(BaseModel):
     intermediates: list[str | MixtureSpec] = Field(min_length=1)
     targets: list[str] = Field(min_length=1)
     languages: list[str] | None = None
+    target_languages: dict[str, list[str]] = Field(
+        default_factory=dict, description="target -> its evaluation languages (wins over 'languages' for it)")
     seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=1)
     intermediate_train: TrainConfig = Field(default_factory=TrainConfig)
     target_train: TrainConfig = Field(default_factory=TrainConfig)
@@ -255,6 +258,10 @@ class Study:
                     get_task(name)
                 except TaskdiffError as exc:
                     raise ConfigError(f"{self.source}: field '{field}[{i}]': {exc}") from None
+        for name in self.config.target_languages:
+            if name not in self.config.targets:
+                raise ConfigError(f"{self.source}: field 'target_languages.{name}': not one of the targets "
+                                  f"{self.config.targets}")
         for i, name in enumerate(self.config.targets):
             if not self.languages_of(name):
                 raise ConfigError(f"{self.source}: field 'languages': target {name!r} has none of "
@@ -272,7 +279,7 @@ class Study:
         from taskdiff.transfer.pipeline import target_languages
         from taskdiff.transfer.tasks import get_task
 
-        return target_languages(get_task(target), self.config.languages)
+        return target_languages(get_task(target), self.config.target_languages.get(target, self.config.languages))
 
     def out_dir(self, model: str) -> Path | None:
         """The study directory of one model (``out`` itself for a one-model study)."""

@@ -93,3 +93,11 @@ def test_shipped_configs_validate(monkeypatch):
     from taskdiff.transfer.tasks import get_task
 
     assert len({get_task(t).format for t in m.intermediates}) >= 3
+
+
+def test_target_languages_override_the_study_languages_per_target(tmp_path):
+    study = load_study(_write(tmp_path, languages=["de", "fr"], target_languages={"tatoeba": ["fr"]}))
+    assert study.languages_of("xnli") == ["de", "fr"]
+    assert study.languages_of("tatoeba") == ["fr"]
+    with pytest.raises(ConfigError, match=r"target_languages\.udpos.*not one of the targets"):
+        load_study(_write(tmp_path, target_languages={"udpos": ["de"]}))

@@ -1,0 +1,58 @@
+"""The shipped real study (results/real-mini/) is reproducible with its stated command.
+
+A two-task, one-seed subset of ``configs/real-mini.yaml`` (the two cheapest intermediates,
+the XNLI target, two languages) is run again from scratch through the same study code, in
+one process with one thread (the shipped study ran its workers with one thread), and its
+gains must match the shipped rows of ``results/real-mini/gains.csv``.
+
+Tolerance: ``TOL`` accuracy points per row. Training on the CPU with one thread is
+deterministic for a given machine and library stack (same config + seed = same numbers), so
+on the machine the study was made on the rows agree exactly; another CPU (another BLAS
+kernel) may change a few of the 400 predictions per language, hence a small tolerance.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / "configs" / "real-mini.yaml"
+SHIPPED = REPO / "results" / "real-mini" / "gains.csv"
+SUBSET = {"intermediates": ["ud_en_pos", "snli"], "targets": ["xnli"], "seeds": [1], "languages": ["de", "zh"]}
+#: Largest difference, in accuracy points, between a re-run row and the shipped row.
+TOL = 1.5
+
+pytestmark = pytest.mark.slow
+
+
+def _rows(path: Path) -> dict[tuple, float]:
+    with path.open(newline="") as fh:
+        return {(r["intermediate"], r["target"], r["language"], str(r["seed"])): float(r["gain"])
+                for r in csv.DictReader(fh)}
+
+
+def test_subset_of_the_real_study_matches_the_shipped_rows(shared_data, tmp_path, monkeypatch):
+    if not SHIPPED.exists():
+        pytest.skip(f"{SHIPPED} not shipped yet")
+    from taskdiff.study.config import load_study
+    from taskdiff.study.run import run_study
+
+    monkeypatch.setenv("TASKDIFF_THREADS", "1")
+    raw = yaml.safe_load(CONFIG.read_text())
+    raw.update(SUBSET)
+    raw["executor"] = {"kind": "local", "workers": 0}
+    config = tmp_path / "subset.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    study = load_study(config, data_dir=shared_data, out=tmp_path / "out", store=tmp_path / "store")
+    result = run_study(study, workers=0, progress=False)
+    assert result.ok, result.schedule
+    rerun = _rows(tmp_path / "out" / "gains.csv")
+    shipped = _rows(SHIPPED)
+    assert len(rerun) == 4, sorted(rerun)
+    for key, gain in rerun.items():
+        assert key in shipped, f"row {key} missing from {SHIPPED}"
+        assert abs(gain - shipped[key]) <= TOL, (key, gain, shipped[key])
