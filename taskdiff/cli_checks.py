@@ -229,5 +229,5 @@ def check_languages(languages: list[str] | None, targets: list[str]) -> None:
         hint = f"; did you mean {near[0]!r}?" if near else ""
         if elsewhere:
             hint += f"; {lang!r} is a language of {', '.join(elsewhere[:6])}"
-        raise ConfigError(f"--languages: no target ({', '.join(targets)}) declares {lang!r}{hint} "
-                          f"(declared: {', '.join(declared)})")
+        raise ConfigError(f"--languages: unknown evaluation language {lang!r}, no target ({', '.join(targets)}) "
+                          f"declares it{hint} (known: {', '.join(declared)})")
