@@ -80,7 +80,7 @@ def cr2_adjustments(X, groups) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def cr2_vcov(X, resid, groups) -> np.ndarray:
+def cr2_vcov(X, resid, groups, adjustments=None) -> np.ndarray:
     """CR2 covariance matrix (p x p) of OLS coefficients from residuals ``resid``.
 
     Parameters
@@ -91,26 +91,29 @@ def cr2_vcov(X, resid, groups) -> np.ndarray:
         OLS residuals ``y - X b``.
     groups : array_like, shape (N,)
         Cluster label of every row.
+    adjustments : list, optional
+        :func:`cr2_adjustments` of ``(X, groups)``, when already computed.
     """
     X, e = np.asarray(X, dtype=float), np.asarray(resid, dtype=float)
     bread = _bread(X)
     meat = np.zeros((X.shape[1], X.shape[1]))
-    for idx, a in cr2_adjustments(X, groups):
+    for idx, a in adjustments or cr2_adjustments(X, groups):
         u = X[idx].T @ (a @ e[idx])
         meat += np.outer(u, u)
     return bread @ meat @ bread
 
 
-def bell_mccaffrey_df(X, groups, contrast) -> float:
+def bell_mccaffrey_df(X, groups, contrast, adjustments=None) -> float:
     """Bell–McCaffrey (Satterthwaite) degrees of freedom of ``contrast @ beta`` under CR2.
 
     Working model: independent homoskedastic errors (see the module docstring).
+    ``adjustments``: :func:`cr2_adjustments` of ``(X, groups)``, when already computed.
     """
     X = np.asarray(X, dtype=float)
     c = np.asarray(contrast, dtype=float)
     bread = _bread(X)
     cols = []
-    for idx, a in cr2_adjustments(X, groups):
+    for idx, a in adjustments or cr2_adjustments(X, groups):
         v = a @ (X[idx] @ (bread @ c))  # (I - H)[:, idx] @ v without forming the N x N matrix
         col = -X @ (bread @ (X[idx].T @ v))
         col[idx] += v
@@ -142,8 +145,9 @@ def cr2_ols(X, y, groups) -> CR2Fit:
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     params, *_ = np.linalg.lstsq(X, y, rcond=None)
     resid = y - X @ params
-    vcov = cr2_vcov(X, resid, groups)
+    adj = cr2_adjustments(X, groups)
+    vcov = cr2_vcov(X, resid, groups, adj)
     eye = np.eye(X.shape[1])
-    df = np.array([bell_mccaffrey_df(X, groups, eye[j]) for j in range(X.shape[1])])
+    df = np.array([bell_mccaffrey_df(X, groups, eye[j], adj) for j in range(X.shape[1])])
     return CR2Fit(params=params, vcov=vcov, df=df, resid=resid,
                   n_clusters=len(np.unique(np.asarray(groups))))
