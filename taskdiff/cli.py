@@ -18,7 +18,8 @@ from typing import Optional
 
 import typer
 
-from taskdiff.cli_common import QUIET_HELP, VERBOSE_HELP, friendly, int_list, quiet_libraries, setup, split_list  # noqa: F401
+from taskdiff.cli_common import (QUIET_HELP, VERBOSE_HELP, friendly, int_list, quiet_libraries, setup,  # noqa: F401
+                                 show_notes_for, split_list)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                   context_settings={"max_content_width": 100, "help_option_names": ["-h", "--help"]},
@@ -115,6 +116,7 @@ def transfer_cmd(
     req = _transfer_request(model, intermediate, target, languages, seeds, lr, epochs, batch_size, precision,
                             freeze_embeddings)
     check_languages(req.languages, req.targets)
+    show_notes_for(req.intermediates + req.targets, verbose)
     ws = Workspace(rs, data_dir, max_examples, progress=_bars(quiet), trust_remote_code=trust_remote_code)
     gains = run_transfer(req, ws, out)
     typer.echo(f"wrote {out / 'gains.csv'} ({len(gains)} row{'s' if len(gains) != 1 else ''})")
@@ -170,6 +172,7 @@ def profile_cmd(
     names = _split(measures)
     params = parse_params(param, names)
     check_model(model)
+    show_notes_for([task], verbose)
     prof = profile_task(task, model, measures=names, data_dir=data_dir, store=rs, max_examples=max_examples,
                         seed=seed, progress=_bars(quiet), params=params)
     typer.echo(format_profile_table(prof))

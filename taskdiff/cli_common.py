@@ -86,3 +86,37 @@ def quiet_libraries(verbose: bool = False) -> None:
         hf_logging.disable_progress_bar()
     except ImportError:  # pragma: no cover
         pass
+
+
+class _TaskNotes(logging.Filter):
+    """Pass each data note once, and only for the tasks a command was asked about."""
+
+    def __init__(self, tasks):
+        super().__init__()
+        self.tasks, self.seen = set(tasks), set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if not args or str(args[0]) not in self.tasks:
+            return False
+        key = record.getMessage()
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+def show_notes_for(tasks, verbose: bool = False) -> None:
+    """Data notes (carved splits, fallbacks) of ``tasks`` once each; other tasks' stay quiet.
+
+    With ``--verbose`` every note is shown (nothing to do here).
+    """
+    if verbose:
+        return
+    notes = _TaskNotes(tasks)
+    for name in NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        for f in [f for f in logger.filters if isinstance(f, _TaskNotes)]:
+            logger.removeFilter(f)
+        logger.addFilter(notes)

@@ -358,3 +358,20 @@ def test_param_reaches_the_measure_and_its_cache_key(tmp_path, fixture_data):
                      "--param", "probing.mld=true", "--quiet")
     assert_one_line_error(result, "unknown setting of measure 'probing'", "did you mean 'mdl'")
     assert time.monotonic() - start < 5 and not (tmp_path / "s" / "runs").exists()
+
+
+def test_data_notes_of_other_tasks_are_dropped_and_each_note_shown_once():
+    import logging
+
+    from taskdiff.cli_common import _TaskNotes
+
+    notes = _TaskNotes(["snli", "xnli"])
+
+    def record(*args):
+        return logging.LogRecord("taskdiff.transfer.data", logging.WARNING, __file__, 1, "task %s, %s/%s: %s",
+                                 args, None)
+
+    assert notes.filter(record("xnli", "train", "en", "carved from validation"))
+    assert not notes.filter(record("xnli", "train", "en", "carved from validation"))  # once
+    assert not notes.filter(record("panx", "evaluation", "sw", "test missing"))  # another task's note
+    assert notes.filter(record("snli", "train", "en", "carved from validation"))
