@@ -1,32 +1,42 @@
 """The dry-run's cost estimate: tokens per run, throughput per model size, hours.
 
-Nothing here reads a task's data: sizes come from :data:`TASK_STATS` (published sizes of
-the English training sets and typical evaluation sets, and rough mean token counts), from
-the config's ``estimate`` block, or, for unknown tasks, an assumption that is flagged.
+Sizes come, in this order, from the config's ``estimate`` block, from the **local data**
+when the study has a ``data_dir`` (:func:`taskdiff.study.calibrate.local_stats`: the real
+slices' example counts, capped by ``max_examples`` as the runs cap them, and tokens per
+example under the model's tokenizer), else from :data:`TASK_STATS` (published sizes of the
+English training sets and typical evaluation sets, rough token means: the hub-sized data a
+study without ``data_dir`` downloads), or, for unknown tasks, an assumption that is flagged.
 
 The formula (documented in ``docs/studies.md``)::
 
-    tokens(run)      = examples x tokens_per_example            (examples capped by max_examples)
-    training run     : seconds = tokens x epochs x F_train(model, seq) / flops_per_s
-    evaluation run   : seconds = tokens_eval      x F_infer(model, seq) / flops_per_s
-    F_train          = 6 N + 12 L seq h   FLOPs per token (forward + backward)
-    F_infer          = 2 N +  4 L seq h   FLOPs per token (forward)
-    study            = sum over runs
+    compute(training run)   = tokens x epochs x F_train / flops_per_s
+                              + selection tokens x epochs x F_infer / flops_per_s
+    compute(evaluation run) = tokens_eval x F_infer / flops_per_s
+    seconds(run)            = overhead(kind) + factor(kind) x compute(run)
+    F_train                 = 6 N + 12 L seq h   FLOPs per token (forward + backward)
+    F_infer                 = 2 N +  4 L seq h   FLOPs per token (forward)
+    study (CPU seconds)     = sum over runs;  wall = CPU seconds / executor workers
 
 where ``N`` is the encoder's non-embedding parameter count (word embeddings are a lookup
 and are frozen by default), ``L`` its layers, ``h`` its width and ``seq`` the sequence
-length (tokens per example, per choice for multiple choice). ``flops_per_s`` is
+length (tokens per example, per choice for multiple choice). ``overhead`` and ``factor``
+(:class:`taskdiff.study.calibrate.Calibration`) are fitted to the finished runs in the
+study's store when it has some, else defaults measured on the development machine.
+``flops_per_s`` is
 
 * **this machine**: measured once by timing training steps of a small probe encoder
-  (2 layers, width 256, batch 8 x 128 tokens, AdamW) and stored in
-  ``<store>/study-throughput.json`` per host; ``estimate.tokens_per_s: {model: value}``
-  in the config replaces it by a measurement of your own;
+  (2 layers, width 256, batch 8 x 128 tokens, AdamW) under the precision and the thread
+  count a study worker would use (:mod:`taskdiff.threads`: one per worker when the workers
+  fill the cores), stored in ``<store>/study-throughput.json`` per host, threads and
+  precision; ``estimate.tokens_per_s: {model: value}`` in the config replaces it by a
+  measurement of your own;
 * **reference GPU**: :data:`GPU_REFERENCE` (an assumed *effective* 60 TFLOP/s: one A100 in
   bf16 at about 20 % of its peak, padding and data loading included), or
   ``estimate.gpu_flops_per_s``.
 
-English model-selection passes and difficulty profiles are not counted (profiles depend
-on their measures); the numbers are orders of magnitude, not quotes.
+A profile is estimated as its budgeted training (3 epochs of at most 1,000 rows) plus
+2,000 rows of encoding, calibrated like the runs; the numbers are estimates, not quotes
+(``docs/studies.md`` compares them with measured studies).
 """
 
 from __future__ import annotations
@@ -43,7 +53,7 @@ from taskdiff.errors import ConfigError
 log = logging.getLogger(__name__)
 
 __all__ = ["ARCHITECTURES", "Estimate", "GPU_REFERENCE", "TASK_STATS", "architecture", "estimate_plan",
-           "format_plan", "local_flops", "measure_local_flops"]
+           "format_plan", "local_flops", "measure_local_flops", "throughput_key", "worker_threads"]
 
 #: Reference GPU for the GPU-hours column: an assumed *effective* training throughput.
 GPU_REFERENCE = {"name": "1x A100 (bf16, ~20% of peak, padding included)", "flops_per_s": 60e12}
@@ -112,12 +122,19 @@ def flops_per_token(arch: tuple[int, int, int], seq: float, train: bool) -> floa
 
 
 # ------------------------------------------------------------------------------ throughput
-def measure_local_flops(steps: int = 2) -> dict:
-    """Time ``steps`` training steps of the probe encoder on this machine's CPU/GPU."""
+def measure_local_flops(steps: int = 2, threads: int | None = None, precision: str = "auto") -> dict:
+    """Time ``steps`` training steps of the probe encoder on this machine's CPU/GPU, with
+    ``threads`` intra-op threads (restored afterwards) under ``precision`` autocast."""
     import torch
     from transformers import BertConfig, BertModel
 
+    from taskdiff.transfer.precision import autocast, resolve_precision
+
     p = PROBE
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    precision = resolve_precision(precision)
     torch.manual_seed(0)
     model = BertModel(BertConfig(vocab_size=1000, hidden_size=p["hidden"], num_hidden_layers=p["layers"],
                                  num_attention_heads=p["heads"], intermediate_size=p["ffn"],
@@ -128,45 +145,69 @@ def measure_local_flops(steps: int = 2) -> dict:
     ids = torch.randint(5, 1000, (p["batch"], p["seq"]), device=device)
 
     def step():
-        loss = model(input_ids=ids).last_hidden_state.float().pow(2).mean()
+        with autocast(precision):
+            loss = model(input_ids=ids).last_hidden_state.float().pow(2).mean()
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
 
-    step()  # warm-up
-    if device == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    seconds = (time.perf_counter() - start) / steps
+    try:
+        step()  # warm-up
+        if device == "cuda":
+            torch.cuda.synchronize()
+        used = torch.get_num_threads()
+        # one CPU thread: this process's CPU seconds are what a dedicated core takes, whatever
+        # else runs on the machine (wall seconds of a probe on a busy machine mean little)
+        clock = time.process_time if device == "cpu" and used == 1 else time.perf_counter
+        start = clock()
+        for _ in range(steps):
+            step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        seconds = (clock() - start) / steps
+    finally:
+        torch.set_num_threads(before)
     tokens = p["batch"] * p["seq"]
     flops = tokens * flops_per_token((p["layers"], p["hidden"], p["ffn"]), p["seq"], train=True)
     return {"flops_per_s": flops / seconds, "tokens_per_s": tokens / seconds, "seconds_per_step": seconds,
-            "device": device, "threads": torch.get_num_threads(), "probe": dict(p),
+            "device": device, "threads": used, "precision": precision, "probe": dict(p),
+            "clock": "cpu" if clock is time.process_time else "wall",
             "measured": time.strftime("%Y-%m-%dT%H:%M:%S"), "host": platform.node()}
 
 
-def local_flops(store_root: Path | None, *, remeasure: bool = False) -> dict:
-    """This machine's probe measurement: stored under ``<store>/study-throughput.json``
-    (per host), measured (and stored) when absent or ``remeasure``."""
+def worker_threads(workers: int) -> int:
+    """The threads a study worker gets (:func:`taskdiff.threads.choose_threads` for ``workers``)."""
+    from taskdiff.threads import choose_threads
+
+    return choose_threads(None, workers=max(1, workers)).threads
+
+
+def throughput_key(threads: int, precision: str) -> str:
+    """Key of a probe measurement in ``study-throughput.json``: host, threads, precision."""
+    return f"{platform.node()}/threads={threads}/{precision}/v2"
+
+
+def local_flops(store_root: Path | None, *, remeasure: bool = False, workers: int = 1) -> dict:
+    """This machine's probe measurement for a study of ``workers`` worker processes: stored
+    under ``<store>/study-throughput.json`` (per host, thread count and precision), measured
+    (and stored) when absent or ``remeasure``."""
     from taskdiff.io import atomic_write_json, read_json
+    from taskdiff.transfer.precision import resolve_precision
 
     path = Path(store_root) / THROUGHPUT_FILE if store_root is not None else None
-    host = platform.node()
+    threads = worker_threads(workers)
+    key = throughput_key(threads, resolve_precision("auto"))
     stored: dict = {}
     if path is not None and path.is_file():
         try:
             stored = read_json(path) or {}
         except Exception:  # noqa: BLE001 - a damaged file is measured again
             stored = {}
-    if host in stored and not remeasure:
-        return dict(stored[host], source=f"stored in {path}")
-    result = measure_local_flops()
+    if key in stored and not remeasure:
+        return dict(stored[key], source=f"stored in {path}")
+    result = measure_local_flops(threads=threads)
     if path is not None:
-        stored[host] = result
+        stored[key] = result
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_json(path, stored)
     return dict(result, source="measured now")
@@ -182,34 +223,102 @@ class Estimate:
     notes: list[str] = field(default_factory=list)
     throughput: dict[str, dict] = field(default_factory=dict)
     local: dict | None = None
+    workers: int = 1
+    calibration: object = None
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> dict:
         keys = ("runs", "tokens", "cpu_hours", "gpu_hours")
         return {k: sum(p.get(k) or 0 for p in self.phases.values()) for k in keys}
 
+    @property
+    def wall_hours(self) -> float | None:
+        """CPU hours of all phases spread over the executor's workers (None without a CPU figure)."""
+        if any(p.get("cpu_hours") is None for p in self.phases.values()):
+            return None
+        return sum(p["cpu_hours"] for p in self.phases.values()) / max(1, self.workers)
 
-def _stats(study, name: str, notes: list[str], seen: set) -> tuple[float, float, float, bool]:
-    """(train examples, eval examples per language, tokens per example, assumed?)."""
+
+@dataclass
+class _Stats:
+    n_train: float
+    n_selection: float
+    n_eval: dict
+    tokens: float
+    choices: int
+    source: str
+
+
+def _stats(study, name: str, notes: list[str], cache: dict, tokenizer=None) -> _Stats:
+    """Sizes of ``name``: the config's estimate block, the local data, or the published table."""
+    from taskdiff.study.calibrate import local_stats
     from taskdiff.transfer.tasks import get_task
 
+    if name in cache:
+        return cache[name]
     est = study.config.estimate
     task = get_task(name)
+    langs = study.languages_of(name) if name in study.config.targets else []
     if task.components and name not in est.sizes:
-        parts = [_stats(study, c, notes, seen) for c in task.components]
-        n = sum(p[0] for p in parts)
-        tok = sum(p[0] * p[2] for p in parts) / n if n else parts[0][2]
-        return n, sum(p[1] for p in parts), tok, any(p[3] for p in parts)
+        parts = [_stats(study, c, notes, cache, tokenizer) for c in task.components]
+        n = sum(p.n_train for p in parts)
+        tok = sum(p.n_train * p.tokens for p in parts) / n if n else parts[0].tokens
+        out = _Stats(n, sum(p.n_selection for p in parts), {}, tok, max(p.choices for p in parts), "components")
+        cache[name] = out
+        return out
+    local = None if name in est.sizes else local_stats(study, name, langs, tokenizer)
     table = TASK_STATS.get(name)
-    assumed = table is None and name not in est.sizes
-    n_train = est.sizes.get(name, table[0] if table else ASSUMED_SIZE)
-    n_eval = est.eval_sizes.get(name, table[1] if table else ASSUMED_SIZE)
-    tok = est.tokens_per_example.get(name, table[2] if table else float(min(task.max_length, 64)))
-    if assumed and name not in seen:
-        seen.add(name)
-        notes.append(f"task {name}: size unknown, assumed {ASSUMED_SIZE:,} examples of {tok:.0f} tokens "
-                     "(set estimate.sizes / estimate.tokens_per_example)")
-    return float(n_train), float(n_eval), float(tok), assumed
+    cap = study.config.max_examples
+    if local is not None:
+        n_train, n_sel, n_eval = local.n_train, local.n_selection, dict(local.n_eval)
+        tok, choices, source = local.tokens_per_example, local.choices, "local data"
+    else:
+        n_train = est.sizes.get(name, table[0] if table else ASSUMED_SIZE)
+        n_train = min(n_train, cap) if cap else n_train
+        n_sel = min(1_000, n_train)
+        n_eval = {}
+        tok = table[2] if table else float(min(task.max_length, 64))
+        choices, source = _CHOICES.get(name, 1), "config" if name in est.sizes else "table" if table else "assumed"
+        if source == "assumed":
+            notes.append(f"task {name}: size unknown, assumed {ASSUMED_SIZE:,} examples of {tok:.0f} tokens "
+                         "(set estimate.sizes / estimate.tokens_per_example, or give a data_dir)")
+    default_eval = est.eval_sizes.get(name, table[1] if table else ASSUMED_SIZE)
+    default_eval = min(default_eval, cap) if cap else default_eval
+    n_eval = {l: n_eval.get(l, default_eval) for l in langs} if name not in est.eval_sizes else \
+        {l: default_eval for l in langs}
+    tok = est.tokens_per_example.get(name, tok)
+    cache[name] = _Stats(float(n_train), float(n_sel), n_eval, float(tok), choices, source)
+    return cache[name]
+
+
+def _tokenizer(study, model: str):
+    """The model's tokenizer when it is available offline (None: token counts from words)."""
+    try:
+        from taskdiff.transfer.models import load_tokenizer, resolve_model
+
+        return load_tokenizer(resolve_model(model, study.store))
+    except Exception:  # noqa: BLE001 - not local: words x 1.3
+        return None
+
+
+def _compute(st: _Stats, kind: str, tc, arch, seq: float, flops: float, language: str | None = None) -> tuple:
+    """(tokens, compute seconds at ``flops`` FLOP/s) of one run (before calibration)."""
+    if kind == "evaluation":
+        n = st.n_eval.get(language, next(iter(st.n_eval.values()), 0.0)) if st.n_eval else 0.0
+        tokens = n * st.tokens
+        return tokens, tokens * flops_per_token(arch, seq, False) / flops
+    if kind == "profile":  # the default budget: 3 epochs x <= 1,000 rows, plus ~2,000 rows encoded
+        train_tokens = 3 * min(st.n_train or 1_000, 1_000) * st.tokens
+        infer_tokens = 2_000 * st.tokens
+    else:
+        epochs = tc.epochs
+        if tc.max_steps and tc.max_steps > 0:
+            epochs = tc.max_steps * tc.batch_size * tc.gradient_accumulation_steps / max(st.n_train, 1)
+        train_tokens = st.n_train * epochs * st.tokens
+        infer_tokens = st.n_selection * (epochs + 1) * st.tokens  # a selection pass per epoch, and the final one
+    seconds = (train_tokens * flops_per_token(arch, seq, True) + infer_tokens * flops_per_token(arch, seq, False)) / flops
+    return train_tokens, seconds
 
 
 def estimate_plan(study, plan, *, local: dict | None = None, gpu_flops: float | None = None) -> Estimate:
@@ -217,13 +326,12 @@ def estimate_plan(study, plan, *, local: dict | None = None, gpu_flops: float | 
 
     ``local`` is a :func:`local_flops` record (None: no CPU column).
     """
+    from taskdiff.study.calibrate import Calibration, calibration, run_records
     from taskdiff.transfer.tasks import get_task
 
     cfg = study.config
-    est = Estimate(local=local)
+    est = Estimate(local=local, workers=max(1, cfg.executor.workers or 1))
     gpu_flops = gpu_flops or cfg.estimate.gpu_flops_per_s or GPU_REFERENCE["flops_per_s"]
-    cap = cfg.max_examples
-    seen: set = set()
     arch = {m: architecture(m) if m not in cfg.estimate.tokens_per_s else None for m in cfg.models}
     for m in cfg.models:
         if m in cfg.estimate.tokens_per_s:
@@ -234,33 +342,48 @@ def estimate_plan(study, plan, *, local: dict | None = None, gpu_flops: float | 
             est.throughput[m] = {"params_non_embedding": non_embedding_params(layers, hidden, ffn),
                                  "cpu_tokens_per_s": local["flops_per_s"] / f if local else None,
                                  "gpu_tokens_per_s": gpu_flops / f, "source": (local or {}).get("source", "")}
+    caches = {m: {} for m in cfg.models}
+    tokenizers = {m: _tokenizer(study, m) if study.data_dir is not None else None for m in cfg.models}
+
+    def stats(model, task):
+        return _stats(study, task, est.notes, caches[model], tokenizers[model])
+
+    def seq_of(st, task):
+        return min(st.tokens / max(st.choices, 1), get_task(task).max_length)
+
+    def compute(model, kind, task, language=None, epochs=None):
+        st = stats(model, task)
+        tc = cfg.intermediate_train if kind == "intermediate" else cfg.target_train
+        if epochs is not None:
+            tc = tc.model_copy(update={"epochs": epochs, "max_steps": -1})
+        flops = local["flops_per_s"] if local else gpu_flops
+        return _compute(st, kind, tc, arch[model], seq_of(st, task), flops, language) if arch[model] else (0.0, None)
+
+    single = cfg.models[0] if len(cfg.models) == 1 and arch[cfg.models[0]] and local else None
+    known = set(study.intermediates) | set(cfg.targets)
+    cal = Calibration()
+    if single is not None:  # runs already in the store: fit the fixed cost and the rate to them
+        records = [r for r in run_records(study.store) if r["task"] in known]
+        kinds = {"study_profile": "profile"}
+        cal = calibration(records, lambda r: compute(single, kinds.get(r["kind"], r["kind"]), r["task"],
+                                                     r.get("language"), r.get("epochs"))[1])
+    est.calibration = cal
     per_task: dict[tuple, dict] = {}
     for n in plan.runs():
         phase = est.phases.setdefault(n.kind, {"runs": 0, "tokens": 0.0, "cpu_hours": 0.0, "gpu_hours": 0.0})
         phase["runs"] += 1
-        if n.kind == "profile":
-            phase["cpu_hours"] = phase["gpu_hours"] = None
-            continue
-        n_train, n_eval, tok, _ = _stats(study, n.task, est.notes, seen)
-        task = get_task(n.task)
-        seq = min(tok / _CHOICES.get(n.task, 1), task.max_length)
-        if n.kind == "evaluation":
-            examples = min(n_eval, cap) if cap else n_eval
-            tokens, train = examples * tok, False
-        else:
-            tc = cfg.intermediate_train if n.kind == "intermediate" else cfg.target_train
-            examples = min(n_train, cap) if cap else n_train
-            if tc.max_steps and tc.max_steps > 0:
-                seen_examples = tc.max_steps * tc.batch_size * tc.gradient_accumulation_steps
-            else:
-                seen_examples = examples * tc.epochs
-            tokens, train = seen_examples * tok, True
-        cpu_s, gpu_s = _seconds(study, est, arch, n.model, tokens, seq, train, local, gpu_flops)
+        st = stats(n.model, n.task)
+        est.sources[n.task] = st.source
+        tokens, _ = compute(n.model, n.kind, n.task, n.language)
+        cpu_s = _cpu_seconds(cfg, n, tokens, compute, cal, local)
+        gpu_s = _gpu_seconds(n, compute, arch, gpu_flops, local, cal)
+        examples = (st.n_eval.get(n.language, 0) if n.kind == "evaluation" else st.n_train)
         phase["tokens"] += tokens
         phase["cpu_hours"] = None if cpu_s is None or phase["cpu_hours"] is None else phase["cpu_hours"] + cpu_s / 3600
         phase["gpu_hours"] += gpu_s / 3600 if gpu_s is not None else 0.0
         row = per_task.setdefault((n.kind, n.task), {"phase": n.kind, "task": n.task, "runs": 0, "examples": examples,
-                                                     "tokens": 0.0, "cpu_hours": 0.0, "gpu_hours": 0.0})
+                                                     "tokens": 0.0, "cpu_hours": 0.0, "gpu_hours": 0.0,
+                                                     "source": st.source})
         row["runs"] += 1
         row["tokens"] += tokens
         row["cpu_hours"] = None if cpu_s is None or row["cpu_hours"] is None else row["cpu_hours"] + cpu_s / 3600
@@ -271,14 +394,23 @@ def estimate_plan(study, plan, *, local: dict | None = None, gpu_flops: float | 
     return est
 
 
-def _seconds(study, est, arch, model, tokens, seq, train, local, gpu_flops):
-    given = study.config.estimate.tokens_per_s.get(model)
+def _cpu_seconds(cfg, n, tokens, compute, cal, local):
+    given = cfg.estimate.tokens_per_s.get(n.model)
     if given is not None:  # a measured training throughput; inference is ~3x faster
-        cpu = tokens / (given * (1 if train else 3))
-        return cpu, None
-    f = flops_per_token(arch[model], seq, train)
-    cpu = tokens * f / local["flops_per_s"] if local else None
-    return cpu, tokens * f / gpu_flops
+        return tokens / (given * (1 if n.kind in ("intermediate", "target", "profile") else 3))
+    if local is None:
+        return None
+    return cal.seconds(n.kind, compute(n.model, n.kind, n.task, n.language)[1])
+
+
+def _gpu_seconds(n, compute, arch, gpu_flops, local, cal):
+    if arch.get(n.model) is None:
+        return None
+    cpu_compute = compute(n.model, n.kind, n.task, n.language)[1]
+    if cpu_compute is None:
+        return None
+    scale = (local["flops_per_s"] / gpu_flops) if local else 1.0
+    return cpu_compute * scale  # no calibration: the reference GPU's rate is an assumption
 
 
 # ------------------------------------------------------------------------------ printing
@@ -323,7 +455,8 @@ def format_plan(study, plan, est: Estimate | None, *, list_nodes: bool = False) 
         kind = "trained + evaluated" if task.trainable else "retrieval, not trained"
         shown = ",".join(langs) if len(langs) <= 12 else ",".join(langs[:12]) + ",..."
         lines.append(f"    {t:<10} {len(langs):>3} language(s) [{shown}]  {kind}")
-    lines.append(f"  data: {study.data_dir or 'hub (no data_dir)'} - not read by the dry run; "
+    lines.append(f"  data: {study.data_dir or 'hub (no data_dir): published sizes'}"
+                 f"{' (example counts and tokens read from it)' if study.data_dir else ''}; "
                  f"max_examples: {cfg.max_examples or 'all'}")
     lines.append(f"  measures: {', '.join(cfg.measures) or '(none: no profiles)'}")
     lines.append("")
@@ -335,21 +468,25 @@ def format_plan(study, plan, est: Estimate | None, *, list_nodes: bool = False) 
     for kind in KINDS:
         p = (est.phases.get(kind) if est else None) or {}
         gpu = p.get("gpu_hours")
-        tokens = (_num(p.get("tokens")) if kind != "profile" else "n/a") if p else ""
+        tokens = _num(p.get("tokens")) if p else ""
         lines.append(f"  {kind:<13}{counts[kind]:>7}{tokens:>12}"
                      f"{_hours(p.get('cpu_hours')) if p else '':>22}{_gpu(gpu) if p else '':>20}")
     if est:
         tot = est.total
-        cpu_total = None if any(p.get("cpu_hours") is None and k != "profile" for k, p in est.phases.items()) else \
+        cpu_total = None if any(p.get("cpu_hours") is None for p in est.phases.values()) else \
             sum(p.get("cpu_hours") or 0 for p in est.phases.values())
         lines.append(f"  {'total':<13}{sum(counts.values()):>7}{_num(tot['tokens']):>12}{_hours(cpu_total):>22}"
                      f"{_gpu(tot['gpu_hours']):>20}")
+        wall = est.wall_hours
+        if wall is not None:
+            lines.append(f"  wall time here with {est.workers} worker(s): about {_hours(wall)} "
+                         f"(CPU total / workers; expect up to 2x either way on a shared machine)")
         lines.append("")
         lines.append("  per task (tokens include epochs; examples per run, capped by max_examples):")
         for row in sorted(est.tasks, key=lambda r: (KINDS.index(r["phase"]), -r["tokens"])):
             lines.append(f"    {row['phase']:<13}{row['task']:<16}{row['runs']:>5} runs x {_num(row['examples']):>6} ex"
                          f"  {_num(row['tokens']):>8} tokens  CPU {_hours(row['cpu_hours']):>14}"
-                         f"  GPU {_gpu(row['gpu_hours'])} h")
+                         f"  GPU {_gpu(row['gpu_hours'])} h  ({row.get('source', '')})")
         lines.append("")
         for m, t in est.throughput.items():
             if t.get("source") == "config":
@@ -363,14 +500,19 @@ def format_plan(study, plan, est: Estimate | None, *, list_nodes: bool = False) 
             lines.append(f"  this machine: {est.local['flops_per_s'] / 1e9:,.1f} GFLOP/s effective on "
                          f"{est.local.get('device', 'cpu')} ({est.local.get('threads', '?')} threads; probe "
                          f"{est.local.get('seconds_per_step', 0):.2f} s/step; {est.local.get('source', '')})")
-        lines.append(f"  formula: seconds = tokens x epochs x (6N + 12 L seq h) / FLOP/s (training), "
-                     f"tokens x (2N + 4 L seq h) / FLOP/s (evaluation), summed over runs")
+        lines.append(f"  formula: compute = tokens x epochs x (6N + 12 L seq h) / FLOP/s (training, plus a selection "
+                     f"pass per epoch), tokens x (2N + 4 L seq h) / FLOP/s (evaluation); per run seconds = "
+                     f"overhead + factor x compute, summed over runs")
+        cal = est.calibration
+        if cal is not None:
+            lines.append("  per-run calibration: " + ", ".join(
+                f"{g} {cal.overhead[g]:.0f} s + {cal.factor[g]:.2f} x compute" for g in sorted(cal.overhead))
+                + f" ({cal.source})")
         lines.append(f"  reference GPU: {GPU_REFERENCE['name']} = "
                      f"{(cfg.estimate.gpu_flops_per_s or GPU_REFERENCE['flops_per_s']) / 1e12:.0f} TFLOP/s effective"
                      f"{' (from the config)' if cfg.estimate.gpu_flops_per_s else ''}")
         for note in est.notes:
             lines.append(f"  note: {note}")
-        lines.append("  profiles are not estimated (their cost depends on the measures)")
     if list_nodes:
         lines.append("")
         lines.append("  runs:")

@@ -137,7 +137,11 @@ def test_dry_run_of_xstilts_lists_the_grid_and_costs(tmp_path, monkeypatch):
     monkeypatch.delenv("TASKDIFF_DATA_DIR", raising=False)
     store = tmp_path / "store"
     store.mkdir()
-    (store / "study-throughput.json").write_text(json.dumps({platform.node(): {
+    from taskdiff.study.estimate import throughput_key, worker_threads
+    from taskdiff.transfer.precision import resolve_precision
+
+    key = throughput_key(worker_threads(1), resolve_precision("auto"))
+    (store / "study-throughput.json").write_text(json.dumps({key: {
         "flops_per_s": 2.0e10, "seconds_per_step": 0.5, "device": "cpu", "threads": 2, "measured": "test"}}))
     res = CliRunner().invoke(_app(), ["study", str(REPO / "configs" / "xstilts.yaml"), "--dry-run", "--store",
                                       str(store), "--list"])
@@ -156,7 +160,7 @@ def test_dry_run_of_xstilts_lists_the_grid_and_costs(tmp_path, monkeypatch):
     assert "years" in out and "GPU-hours" in out and "reference GPU" in out and "stored in" in out
     assert "xlm-roberta-large (302.3M non-embedding parameters)" in out
     assert "eval tatoeba/af <- none seed 1" in out  # --list: every run
-    assert "hub (no data_dir) - not read by the dry run" in out
+    assert "hub (no data_dir): published sizes" in out
 
 
 def test_estimate_formula():
