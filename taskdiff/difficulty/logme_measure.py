@@ -17,7 +17,9 @@ hidden-state cache (:mod:`~taskdiff.difficulty.hidden`):
 * extractive QA: not defined (answers are spans); ``logme`` is None.
 
 LogME is :func:`~taskdiff.difficulty.maths.logme`: the maximised log evidence per example
-(nats) of a Bayesian linear model. Higher means the frozen features fit the labels better,
+(nats) of a Bayesian linear model, maximised exactly also when N < D (more feature
+dimensions than rows, where the paper's fixed-point iteration runs away; see the maths
+module). Higher means the frozen features fit the labels better,
 i.e. the task is *easier* for this encoder. Compare it across tasks with care: it depends on
 the number of classes and on N (You et al. compare models on one task).
 """
