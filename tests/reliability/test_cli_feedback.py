@@ -375,3 +375,21 @@ def test_data_notes_of_other_tasks_are_dropped_and_each_note_shown_once():
     assert not notes.filter(record("xnli", "train", "en", "carved from validation"))  # once
     assert not notes.filter(record("panx", "evaluation", "sw", "test missing"))  # another task's note
     assert notes.filter(record("snli", "train", "en", "carved from validation"))
+
+
+def test_study_progress_says_when_a_run_starts_with_elapsed_time_and_eta():
+    import io
+    from types import SimpleNamespace
+
+    from taskdiff.study.run import _printer
+
+    stream = io.StringIO()
+    on_event = _printer(2, stream)
+    node = SimpleNamespace(label="intermediate snli seed 1", run_id="intermediate-1")
+    on_event("submitted", node, None)
+    on_event("done", node, SimpleNamespace(hit=False, seconds=75.0))
+    on_event("submitted", node, None)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("[0/2] start  intermediate snli seed 1 (elapsed ")
+    assert lines[1].startswith("[1/2] done   intermediate snli seed 1 (1m 15s; elapsed ") and "ETA" in lines[1]
+    assert "ETA" in lines[2]
