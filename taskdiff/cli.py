@@ -66,7 +66,7 @@ def _echo_summary(started: float, store=None, extra: str = "") -> None:
     typer.echo(summary_line(started, store, extra))
 
 
-@app.command("tasks")
+@app.command("tasks", short_help="List tasks and whether their data is local.")
 @friendly
 def tasks_cmd(task_file: Optional[list[Path]] = TaskFile, data_dir: Optional[Path] = DataDir,
               verbose: bool = Verbose):
@@ -79,7 +79,7 @@ def tasks_cmd(task_file: Optional[list[Path]] = TaskFile, data_dir: Optional[Pat
     typer.echo(tasks_table(data_dir))
 
 
-@app.command("transfer")
+@app.command("transfer", short_help="Train, evaluate zero-shot; write gains.csv.")
 @friendly
 def transfer_cmd(
     model: str = Model,
@@ -144,7 +144,7 @@ def _transfer_request(model, intermediate, target, languages, seeds, lr, epochs,
                           f"(found {err.get('input')!r})") from None
 
 
-@app.command("profile")
+@app.command("profile", short_help="The difficulty profile of a task.")
 @friendly
 def profile_cmd(
     task: str = typer.Argument(..., help="registered task name (or one from --task-file)"),
@@ -185,7 +185,7 @@ def profile_cmd(
     _echo_summary(started, rs, f"{len(failed)} measure(s) without a value" if failed else "")
 
 
-@app.command("predict")
+@app.command("predict", short_help="Predict a new task's gain per target.")
 @friendly
 def predict_cmd(
     study: Path = typer.Option(..., help="study folder (gains.csv, profiles/)"),
@@ -233,7 +233,7 @@ def predict_cmd(
     _echo_summary(started, rs)
 
 
-@app.command("report")
+@app.command("report", short_help="Write report.html and report.md.")
 @friendly
 def report_cmd(
     study: Path = typer.Option(..., help="study folder (gains.csv, profiles/)"),
@@ -255,7 +255,7 @@ def report_cmd(
     _echo_summary(started)
 
 
-@app.command("demo")
+@app.command("demo", short_help="The whole study offline, with a report.")
 @friendly
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), help="output folder"),

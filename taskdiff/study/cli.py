@@ -152,7 +152,7 @@ def _overrides(config: Path, model: str | None, seeds: str | None, max_examples:
 
 @_friendly
 def status_cmd(
-    study: Path = typer.Argument(..., metavar="STUDY",
+    study: Path = typer.Argument(...,
                                  help="study folder (`study --out` or `transfer --out`) or study YAML file"),
     store: Optional[Path] = typer.Option(None, "--store", help="run store (default: the study's)"),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="for a config file: its data root"),
@@ -169,8 +169,8 @@ def status_cmd(
 
 def register(app: typer.Typer) -> typer.Typer:
     """Add ``study`` and ``status`` to ``app``; returns it."""
-    app.command("study")(study_cmd)
-    app.command("status")(status_cmd)
+    app.command("study", short_help="Run a declarative study (or its --dry-run plan).")(study_cmd)
+    app.command("status", short_help="Done / running / failed / pending runs of a study.")(status_cmd)
     return app
 
 
