@@ -447,3 +447,25 @@ def test_default_retrieval_layer():
                                    "pooling_is_default": True, "convention": "xtreme"}
     assert retrieval_setup(12, layer=12)["layer_is_default"] is False
     assert retrieval_setup(12, layer=12)["convention"] == "custom"
+
+
+# seqeval 0.0.12's f1_score * 100 on the UD dev files with noisy predictions, from the real
+# seqeval 0.0.12 (installed aside: pip install --no-deps --target /tmp/seq0012 seqeval==0.0.12;
+# tests/transfer/seqeval_0012_reference.py, 2026-12-05). Predictions: random.Random(0), first
+# the 5 % pass (discarded here), then gold with 20 % of the tags replaced by a random UPOS tag.
+SEQEVAL_0012_UD_DEV_F1 = {"de": 78.77872103002935, "mr": 71.16736990154712, "te": 76.78275290215588,
+                          "vi": 75.3147128245476, "zh": 76.22965400693765, "lt": 75.3645503124717}
+
+
+@pytest.mark.slow
+def test_pos_f1_equals_real_seqeval_0012_on_ud_dev(shared_data):
+    import random
+
+    from taskdiff.transfer.readers.xtreme import UPOS_TAGS, read_xtreme
+
+    for lang, expected in SEQEVAL_0012_UD_DEV_F1.items():
+        gold = [r["tags"] for r in read_xtreme("udpos", shared_data, lang, "validation")]
+        rng = random.Random(0)
+        preds = [[[t if rng.random() > rate else rng.choice(UPOS_TAGS) for t in s] for s in gold]
+                 for rate in (0.05, 0.2)]
+        assert pos(preds[1], gold)["f1"] == approx(expected, abs=1e-9), lang

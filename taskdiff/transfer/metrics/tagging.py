@@ -17,7 +17,7 @@ chunk type is ``tag.split("-")[-1]`` (``NOUN`` -> ``NOUN``, ``X`` -> ``X``), 1.x
 two agree; ``X`` gets the type of the sentence-separating ``O`` in 1.x, so an ``X`` chunk is
 not closed at a sentence end and runs on into the next chunk boundary. On the UD dev files
 with noisy predictions 1.2.2 differs from 0.0.12 by up to 0.56 points
-(``benchmarks/seqeval_0012_check.py``; the issue that asked for this reports up to 1.9 points
+(``tests/transfer/seqeval_0012_reference.py``; the issue that asked for this reports up to 1.9 points
 with real model predictions). seqeval 0.0.12
 declares ``Keras>=2.2.4`` as a dependency (for a callback module its metrics never import),
 so pinning it would install Keras into every environment; :func:`pos` therefore uses 0.0.12's

@@ -1,10 +1,10 @@
-"""Check: taskdiff's seqeval-0.0.12 POS F1 against the real seqeval 0.0.12 and against 1.2.2.
+"""Reference run: taskdiff's seqeval-0.0.12 POS F1 against the real seqeval 0.0.12 and against 1.2.2.
 
 seqeval 0.0.12 declares Keras as a dependency, so it is not installed in the environment;
 put it aside first and run::
 
     .venv/bin/pip install --no-deps --target /tmp/seq0012 seqeval==0.0.12
-    .venv/bin/python benchmarks/seqeval_0012_check.py [DATA_DIR] [SEQEVAL_0012_DIR]
+    .venv/bin/python tests/transfer/seqeval_0012_reference.py [DATA_DIR] [SEQEVAL_0012_DIR]
 
 (defaults ../shared/data and /tmp/seq0012). On every UD dev file of ``xtreme/udpos``,
 predictions are the gold tags with 5 % / 20 % replaced by a random UPOS tag (seed 0); the
@@ -63,6 +63,6 @@ def main(root: Path, old_dir: Path) -> float:
 
 
 if __name__ == "__main__":
-    here = Path(__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[2]  # the repository
     main(Path(sys.argv[1]) if len(sys.argv) > 1 else here.parent / "shared" / "data",
          Path(sys.argv[2]) if len(sys.argv) > 2 else Path("/tmp/seq0012"))
