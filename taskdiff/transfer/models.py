@@ -120,8 +120,8 @@ def build_model(fmt, path: str, labels: list[str] | None, trust_remote_code: boo
     verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()  # "newly initialized head" is expected here
     try:
-        return fmt.auto_class().from_pretrained(path, trust_remote_code=trust_remote_code,
-                                                **fmt.model_kwargs(labels))
+        kwargs = {"problem_type": None, **fmt.model_kwargs(labels)}  # an intermediate head's type is not inherited
+        return fmt.auto_class().from_pretrained(path, trust_remote_code=trust_remote_code, **kwargs)
     finally:
         transformers.logging.set_verbosity(verbosity)
 
@@ -131,6 +131,7 @@ def save_encoder(model, tokenizer, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     encoder = model.base_model
     encoder.config.num_labels = 2  # resets id2label/label2id: the head (and its labels) is dropped
+    encoder.config.problem_type = None  # e.g. "regression" from STS-B would break a classification target
     encoder.config.architectures = [type(encoder).__name__]
     encoder.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
