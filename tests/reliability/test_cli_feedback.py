@@ -393,3 +393,13 @@ def test_study_progress_says_when_a_run_starts_with_elapsed_time_and_eta():
     assert lines[0].startswith("[0/2] start  intermediate snli seed 1 (elapsed ")
     assert lines[1].startswith("[1/2] done   intermediate snli seed 1 (1m 15s; elapsed ") and "ETA" in lines[1]
     assert "ETA" in lines[2]
+
+
+def test_a_missing_data_file_is_named(tmp_path, fixture_data):
+    data = Path(shutil.copytree(fixture_data, tmp_path / "data"))
+    (data / "xtreme" / "xnli" / "dev-de.tsv").unlink()
+    result = run_cli("transfer", "--model", "tiny", "--intermediate", "snli", "--target", "xnli", "--languages", "de",
+                     "--seeds", "1", "--data-dir", data, "--store", tmp_path / "s", "--out", tmp_path / "o",
+                     "--max-examples", "12", "--quiet")
+    assert_one_line_error(result, "task 'xnli'", r"expected .*xtreme/xnli/dev-de\.tsv")
+    assert not (tmp_path / "o").exists()
