@@ -15,7 +15,7 @@ import time
 from typing import Sequence
 
 from benchmarks import _common as C
-from benchmarks.train_throughput import _Clock, _load_pairs
+from benchmarks.train_throughput import _Clock, _load
 
 NAME = "cartography_overhead"
 
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         reps = args.reps or (2 if s.smoke else 4)
         batch = 8 if s.smoke else args.batch_size
         lr = 5e-4 if s.smoke else 5e-5
-        task, train, _ = _load_pairs(s, n, 0)
+        task, _fmt, _labels, train, _dev = _load(s, "snli", n, 0)
         labels = list(task.labels)
         one_run(s, train[: 2 * batch], labels, 0, True, 1.0, batch, lr)  # warm-up, not timed
         clock = C.headline_clock(s)

@@ -278,7 +278,7 @@ def test_tasks_table_fits_the_terminal_and_says_what_is_local(fixture_data, widt
     text = tasks_table(fixture_data, width=width)
     assert max(len(line) for line in text.splitlines()) <= width
     rows = {line.split()[0]: line.split() for line in text.splitlines() if line.strip()}
-    assert rows["snli"][5 if width < 120 else -2] == "yes" or "yes" in rows["snli"]
+    assert "yes" in rows["snli"], rows["snli"]
     assert "no" in rows["anli"] and "yes" not in rows["anli"]
     assert ("source" in text.splitlines()[0]) == (width >= 120)
 

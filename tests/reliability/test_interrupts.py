@@ -68,7 +68,9 @@ def test_partial_checkpoint_left_by_a_kill_is_dropped_and_the_run_resumes(tmp_pa
     truncated.mkdir()
     (truncated / "trainer_state.json").write_text((complete / "trainer_state.json").read_text()[:40])
 
-    with caplog.at_level(logging.INFO, logger="taskdiff.transfer"):
+    # the phases logger itself: an in-process study run earlier in the session may have raised its level
+    with caplog.at_level(logging.INFO, logger="taskdiff.transfer"), \
+            caplog.at_level(logging.INFO, logger="taskdiff.transfer.phases"):
         resumed = run_training(ws, spec, task, tiny_path, cfg, keep="encoder")
     assert f"resuming from {complete}" in caplog.text
     assert "incomplete checkpoint" in caplog.text

@@ -137,5 +137,6 @@ def test_report_on_two_intermediate_tasks_says_what_was_not_computed(tmp_path):
         (study / "profiles" / f"{name}.json").write_text(json.dumps(prof))
     _, md = report(study, tmp_path / "out")
     text = md.read_text()
-    assert "Correlations were not computed: they need at least 3 intermediate tasks" in text
-    assert "found 2" in text
+    assert "No correlation or regression is reported: with 2 intermediate task(s)" in text
+    assert "at least 5 intermediate tasks are needed" in text
+    assert "leave-one-task-out prediction needs at least 4 intermediate tasks, found 2" in text
