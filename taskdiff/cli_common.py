@@ -88,6 +88,12 @@ def quiet_libraries(verbose: bool = False) -> None:
         pass
 
 
+def _task_names() -> set[str]:
+    from taskdiff.transfer.tasks import list_tasks
+
+    return {t.name for t in list_tasks()}
+
+
 class _TaskNotes(logging.Filter):
     """Pass each data note once, and only for the tasks a command was asked about."""
 
@@ -97,8 +103,10 @@ class _TaskNotes(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        if not args or str(args[0]) not in self.tasks:
-            return False
+        if not args or record.levelno > logging.WARNING:
+            return True  # not a data note (those start with the task's name): e.g. a dropped checkpoint
+        if str(args[0]) not in self.tasks:
+            return str(args[0]) not in _task_names()  # another task's note: quiet
         key = record.getMessage()
         if key in self.seen:
             return False

@@ -65,6 +65,8 @@ def tasks_table(data_dir: Path | None, width: int | None = None) -> str:
         table.columns[6].overflow = "fold"
     for col in table.columns[:4]:
         col.no_wrap = True
+    table.columns[5].no_wrap = True  # "yes"/"no": never folded onto a second line
+    table.columns[4].min_width = 8  # "15 langs" on one line even when long task names (user tasks) widen the first columns
     buf = StringIO()
     Console(file=buf, width=width, force_terminal=False, color_system=None).print(table)
     text = "\n".join(line.rstrip() for line in buf.getvalue().splitlines())
