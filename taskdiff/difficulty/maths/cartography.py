@@ -95,6 +95,15 @@ def dynamics_metrics(gold_probs, correct) -> DynamicsMetrics:
                            num_epochs=p.shape[0])
 
 
+def _as_map(confidence, variability) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence and variability as float arrays of one shape (a data map's two axes)."""
+    mu = np.asarray(confidence, dtype=np.float64)
+    sd = np.asarray(variability, dtype=np.float64)
+    if mu.shape != sd.shape:
+        raise ValueError(f"confidence {mu.shape} and variability {sd.shape} differ in shape")
+    return mu, sd
+
+
 def assign_regions(confidence, variability, *, confidence_threshold: float = 0.5,
                    variability_threshold: float = 0.2,
                    variability_quantile: float | None = None) -> np.ndarray:
@@ -130,10 +139,7 @@ def assign_regions(confidence, variability, *, confidence_threshold: float = 0.5
     -------
     numpy.ndarray of str, shape (N,)
     """
-    mu = np.asarray(confidence, dtype=np.float64)
-    sd = np.asarray(variability, dtype=np.float64)
-    if mu.shape != sd.shape:
-        raise ValueError(f"confidence {mu.shape} and variability {sd.shape} differ in shape")
+    mu, sd = _as_map(confidence, variability)
     if not 0.0 <= confidence_threshold <= 1.0:
         raise ConfigError(f"confidence_threshold must be in [0, 1], found {confidence_threshold}")
     if variability_quantile is not None:
@@ -195,10 +201,7 @@ def quantile_regions(confidence, variability, *, ambiguous_share: float = 1 / 3,
     -------
     numpy.ndarray of str, shape (N,)
     """
-    mu = np.asarray(confidence, dtype=np.float64)
-    sd = np.asarray(variability, dtype=np.float64)
-    if mu.shape != sd.shape:
-        raise ValueError(f"confidence {mu.shape} and variability {sd.shape} differ in shape")
+    mu, sd = _as_map(confidence, variability)
     if not 0.0 <= confidence_quantile <= 1.0:
         raise ConfigError(f"confidence_quantile must be in [0, 1], found {confidence_quantile}")
     tau_c = float(np.quantile(mu, confidence_quantile)) if mu.size else 0.0
