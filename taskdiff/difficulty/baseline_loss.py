@@ -40,8 +40,6 @@ are equal (each is trained once).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
@@ -63,31 +61,25 @@ from taskdiff.difficulty.budget import (  # noqa: F401
     training_rows,
 )
 from taskdiff.difficulty.maths import label_entropy
-from taskdiff.difficulty.recording import LOGIT_FORMATS, CapturingFormat, LogitRecorder, label_units  # noqa: F401
 from taskdiff.difficulty.registry import register_measure
+from taskdiff.transfer.formats import get_format
 
 
 # ----------------------------------------------------------------------------- the measure
 def normaliser_bits(task, train_rows: list[dict], held: dict) -> tuple[float | None, str]:
-    """The bits of an uninformed guess per label unit, and how they were computed."""
-    if task.format in ("classification", "pair_classification"):
-        return label_entropy([r["label"] for r in train_rows]), "label entropy of the training labels"
-    if task.format == "tagging":
-        return (label_entropy([t for r in train_rows for t in r["tags"]]),
-                "label entropy of the training tags (per word)")
-    if task.format == "multiple_choice":
-        n = len(train_rows[0]["choices"])
-        return math.log2(n), f"log2 of the number of choices ({n})"
-    if task.format == "extractive_qa":
-        lengths = np.asarray(held["length"], dtype=np.float64)
-        return (2.0 * float(np.mean(np.log2(lengths))),
-                "2 x mean log2(positions of the answer window): uniform start and end")
-    from taskdiff.transfer.formats import get_format
+    """The bits of an uninformed guess per label unit, and how they were computed.
 
+    The format's own ``normaliser_bits`` (multiple choice, QA, regression), else the label
+    entropy of its ``unit_labels`` (classification, tagging), else none.
+    """
     fmt = get_format(task.format)
-    if hasattr(fmt, "normaliser_bits"):  # e.g. regression: the training-mean predictor
-        return fmt.normaliser_bits(train_rows, held)
-    return None, "none"
+    own = fmt.normaliser_bits(train_rows, held)
+    if own is not None:
+        return own
+    labels = fmt.unit_labels(train_rows)
+    if labels is None:
+        return None, "none"
+    return label_entropy(labels), f"label entropy of the training {fmt.unit_noun}"
 
 
 @register_measure

@@ -29,13 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from taskdiff.difficulty.base import ENGLISH, task_ref
 from taskdiff.difficulty.maths import v_entropy
 from taskdiff.difficulty.recording import (
-    LOGIT_FORMATS,
     CapturingFormat,
     LogitRecorder,
     callbacks,
     feature_tokens,
+    has_class_logits,
     label_units,
 )
+from taskdiff.transfer.formats import get_format
 
 log = logging.getLogger(__name__)
 TRAIN_VERSION = 3  # 2: the trained encoder may be kept (``keep_encoder``); 3: may stop early (``patience``)
@@ -208,7 +209,7 @@ class BudgetRun:
         return path if (path / "config.json").is_file() else None
 
 
-def null_head_only(fmt_name: str) -> bool:
+def null_head_only(fmt) -> bool:
     """Whether the null-input model trains its head only (the encoder frozen).
 
     For classification, pair classification and multiple choice the null input is empty, so
@@ -218,9 +219,11 @@ def null_head_only(fmt_name: str) -> bool:
     at a fraction of the cost (no backward pass through the encoder, no AdamW over its
     weights: vinfo on SNLI with e5-small went from 23 to 8-11 CPU s). Tagging and extractive QA keep the
     positions of their null inputs, and a trained encoder can learn positional priors
-    (the first word is often a determiner), so their null models train everything.
+    (the first word is often a determiner), so their null models train everything. ``fmt`` is
+    a :class:`~taskdiff.transfer.formats.TaskFormat` or its registered name.
     """
-    return fmt_name in LOGIT_FORMATS
+    fmt = get_format(fmt) if isinstance(fmt, str) else fmt
+    return has_class_logits(fmt)
 
 
 def budget_spec(task, model: str, context, budget: Budget, inputs: str):
@@ -244,7 +247,7 @@ def budget_spec(task, model: str, context, budget: Budget, inputs: str):
 def budget_run(task, model: str, context, budget: Budget, *, inputs: str = "real", cost=None) -> BudgetRun:
     """Train (or fetch from the store) the base encoder on ``task`` for ``budget``.
 
-    ``inputs="null"`` trains on null inputs (see :func:`taskdiff.difficulty.vinfo.null_rows`)
+    ``inputs="null"`` trains on null inputs (the format's ``null_rows``)
     and evaluates on null held-out inputs. ``cost`` receives the work when the run is done now.
     """
     if inputs not in ("real", "null"):
@@ -276,7 +279,6 @@ class _Setup:
 def _setup(task, model_path, train_rows, held_rows, budget: Budget, inputs: str, context, seed: int) -> _Setup:
     from transformers import set_seed
 
-    from taskdiff.transfer.formats import get_format
     from taskdiff.transfer.models import build_model, load_tokenizer
     from taskdiff.transfer.phases import task_labels
     from taskdiff.transfer.precision import resolve_precision
@@ -285,12 +287,10 @@ def _setup(task, model_path, train_rows, held_rows, budget: Budget, inputs: str,
     labels = task_labels(task, train_rows)
     tokenizer = load_tokenizer(model_path, context.trust_remote_code)
     if inputs == "null":
-        from taskdiff.difficulty.vinfo import null_rows
-
-        train_rows, held_rows = null_rows(task.format, train_rows, tokenizer), null_rows(task.format, held_rows, tokenizer)
+        train_rows, held_rows = fmt.null_rows(train_rows, tokenizer), fmt.null_rows(held_rows, tokenizer)
     set_seed(seed)
     model = build_model(fmt, model_path, labels, context.trust_remote_code)
-    if inputs == "null" and null_head_only(fmt.name):
+    if inputs == "null" and null_head_only(fmt):
         getattr(model, model.base_model_prefix).requires_grad_(False)
     max_length = budget.max_length or task.max_length
     held_enc = fmt.encode(held_rows, tokenizer, labels, max_length, train=False)
@@ -303,7 +303,7 @@ def _units(s: _Setup, model, encoded, n_rows: int, per_word: bool = True) -> dic
     from taskdiff.transfer.evaluation import forward_outputs
 
     out = forward_outputs(model, s.fmt, s.tokenizer, encoded, s.precision)
-    return label_units(s.fmt.name, encoded, out, n_rows, per_word=per_word)
+    return label_units(s.fmt, encoded, out, n_rows, per_word=per_word)
 
 
 def _recording(s: _Setup, budget: Budget, inputs: str, extra: list):
@@ -312,7 +312,7 @@ def _recording(s: _Setup, budget: Budget, inputs: str, extra: list):
         return None, s.fmt, None
     recorder = LogitRecorder(len(s.train_rows), budget.dynamics_mode)
     if budget.dynamics_mode == "forward":
-        return recorder, (CapturingFormat(s.fmt, recorder) if s.fmt.name in LOGIT_FORMATS else s.fmt), None
+        return recorder, (CapturingFormat(s.fmt, recorder) if has_class_logits(s.fmt) else s.fmt), None
     train_enc = s.fmt.encode(s.train_rows, s.tokenizer, s.labels, s.max_length, train=True)
     extra.append(callbacks()[1](recorder, lambda m: _units(s, m, train_enc, len(s.train_rows), per_word=False)))
     return recorder, s.fmt, train_enc
@@ -327,8 +327,7 @@ def _save_dynamics(handle, recorder: LogitRecorder, s: _Setup) -> list[str]:
     logits = recorder.logits()
     if logits is not None:
         extra["logits"] = logits[complete]
-        extra["golds"] = np.array([int(r["label"]) if s.fmt.name == "multiple_choice" else s.labels.index(r["label"])
-                                   for r in s.train_rows], dtype=np.int64)
+        extra["golds"] = np.asarray(s.fmt.label_ids(s.train_rows, s.labels), dtype=np.int64)
     np.savez(handle.file(DYNAMICS_FILE), probs=probs[complete], correct=right[complete],
              epochs=np.array(sorted(recorder._epochs))[complete], ids=np.array([r["id"] for r in s.train_rows]),
              **extra)

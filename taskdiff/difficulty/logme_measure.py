@@ -39,25 +39,12 @@ from taskdiff.transfer.formats import get_format
 def task_segments(fmt: str, rows: list[dict]) -> tuple[list, bool]:
     """What the encoder reads of each row: ``(segments, are_word_lists)``.
 
-    Texts (classification), ``[text_a, text_b]`` (pairs), ``[context + question, all
-    choices]`` (multiple choice), ``[question, context]`` (QA), word lists (tagging).
+    The format's ``segment`` of every row: a text (classification), ``[text_a, text_b]``
+    (pairs), ``[context + question, all choices]`` (multiple choice), ``[question, context]``
+    (QA), a word list (tagging, whose ``split_into_words`` is True).
     """
-    if fmt == "classification":
-        return [r["text"] for r in rows], False
-    if fmt == "pair_classification":
-        return [[r["text_a"], r["text_b"]] for r in rows], False
-    if fmt == "multiple_choice":
-        return [[(r["context"] + " " + r["question"]).strip(), " ".join(r["choices"])] for r in rows], False
-    if fmt == "extractive_qa":
-        return [[r["question"], r["context"]] for r in rows], False
-    if fmt == "tagging":
-        return [list(r["tokens"]) for r in rows], True
-    if fmt == "retrieval":
-        return [r["text"] for r in rows], False
-    from taskdiff.transfer.formats import get_format
-
-    fields = get_format(fmt).text_fields  # other formats name their fields themselves
-    return [f[0] if len(f) == 1 else f for f in (fields(r) for r in rows)], False
+    form = get_format(fmt)
+    return [form.segment(r) for r in rows], form.split_into_words
 
 
 @register_measure
@@ -107,33 +94,30 @@ class LogME(Measure):
             raise ConfigError(f"pooling must be 'mean' or 'cls', found {self.pooling!r}")
         rows = cap_rows(context.rows(task, "train", ENGLISH).rows, self.max_examples)
         base = {"layer": self.layer, "pooling": self.pooling, "n_rows": len(rows)}
-        if task.format == "extractive_qa":
+        fmt = get_format(task.format)
+        probe = fmt.frozen_targets(rows)
+        if probe is None:
             self.features_shape_ = None
             self.result_ = {"logme": None, "n": 0, "n_classes": None, **base,
-                            "notes": ["LogME is not defined for extractive QA (answers are spans)"]}
+                            "notes": [f"LogME is not defined for {fmt.display_name()} ({fmt.unlabelled_because})"]}
             return
+        segments, labels = probe
         path, encoder = context.model_path(model), f"base:{model}"
         get = dict(max_length=self.max_length, batch_size=self.batch_size, progress=context.progress,
                    trust_remote_code=context.trust_remote_code, cost=cost, layers=[self.layer],
                    precision=self.precision)
-        if task.format == "tagging":
-            states = context.hidden.get(path, encoder, [list(r["tokens"]) for r in rows], words=True,
-                                        word_pooling=self.word_pooling, **get)
+        if fmt.split_into_words:  # one feature per word
+            states = context.hidden.get(path, encoder, segments, words=True, word_pooling=self.word_pooling, **get)
             keep = states.word_mask
             feats = states.words[states.layer_index(self.layer)][keep]
-            labels = np.array([t for r in rows for t in r["tags"]])[keep]
+            labels = np.array(labels)[keep]
         else:
-            if task.format == "multiple_choice":
-                segments = [[(r["context"] + " " + r["question"]).strip(), c] for r in rows for c in r["choices"]]
-                labels = np.array([int(k == int(r["label"])) for r in rows for k in range(len(r["choices"]))])
-            else:
-                segments, _ = task_segments(task.format, rows)
-                labels = np.array([r["label"] for r in rows])
+            labels = np.array(labels)
             states = context.hidden.get(path, encoder, segments, words=False, **get)
             which = states.pooled if self.pooling == "mean" else states.first
             feats = which[states.layer_index(self.layer)]
         self.features_shape_ = tuple(feats.shape)
-        continuous = get_format(task.format).continuous_target
+        continuous = fmt.continuous_target
         if continuous:  # a real-valued target: LogME's own (regression) evidence
             labels = labels.astype(np.float64)
             score = logme_regression(feats, labels) if np.ptp(labels) > 0 else float("nan")

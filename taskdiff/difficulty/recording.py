@@ -19,16 +19,11 @@ import numpy as np
 
 from taskdiff.difficulty.maths import (
     gold_prob_classification,
-    gold_prob_multiple_choice,
     gold_prob_qa,
     gold_prob_tagging,
     v_entropy,
 )
 from taskdiff.transfer.dynamics import DynamicsRecorder, _np
-
-#: Formats whose outputs are one logit vector per example (kept for the cartography files).
-LOGIT_FORMATS = ("classification", "pair_classification", "multiple_choice")
-
 
 # ----------------------------------------------------------------------------- label units
 def _qa_feature_of_example(encoded, n_rows: int) -> np.ndarray:
@@ -43,12 +38,14 @@ def _qa_feature_of_example(encoded, n_rows: int) -> np.ndarray:
     return chosen
 
 
-def label_units(fmt_name: str, encoded, outputs: dict, n_rows: int, *, per_word: bool = True) -> dict:
+def label_units(fmt, encoded, outputs: dict, n_rows: int, *, per_word: bool = True) -> dict:
     """Gold probability, correctness, label and key of every label unit (numpy arrays).
 
     Parameters
     ----------
-    fmt_name : str
+    fmt : TaskFormat
+        Its ``label_unit`` picks the units (:data:`UNIT_KINDS`); a format with another
+        kind computes them itself (``fmt.label_units``, e.g. regression).
     encoded : Encoded
         Features with their training targets (``labels`` / ``start_positions`` ...).
     outputs : dict
@@ -63,55 +60,73 @@ def label_units(fmt_name: str, encoded, outputs: dict, n_rows: int, *, per_word:
     dict
         ``prob``, ``correct``, ``example`` (row index), ``key`` (word index or 0),
         ``label`` (gold class / choice index, -1 for QA), ``length`` (positions of the
-        unit's sequence), and ``logits`` (N, K) for the formats of :data:`LOGIT_FORMATS`.
+        unit's sequence), and ``logits`` (N, K) for the formats of :func:`has_class_logits`.
     """
-    feats = encoded.features
-    if fmt_name in LOGIT_FORMATS:
-        z = np.stack([np.asarray(o, dtype=np.float64) for o in outputs["logits"]])
-        y = np.array([f["labels"] for f in feats], dtype=np.int64)
-        fn = gold_prob_multiple_choice if fmt_name == "multiple_choice" else gold_prob_classification
-        prob, ok = fn(z, y)
-        return {"prob": prob, "correct": ok, "example": np.array([f["example_index"] for f in feats]),
-                "key": np.zeros(len(feats), np.int64), "label": y, "logits": z.astype(np.float32),
-                "length": np.array([_n_positions(f) for f in feats])}
-    if fmt_name == "tagging":
-        out = {k: [] for k in ("prob", "correct", "example", "key", "label", "length")}
-        for f, extra, z in zip(feats, encoded.extras, outputs["logits"]):
-            lab = np.asarray(f["labels"], dtype=np.int64)[: len(z)]
-            mask = lab != -100
-            z = np.asarray(z, dtype=np.float64)
-            if per_word:
-                p, ok = gold_prob_classification(z[mask], lab[mask])
-                words = [extra["word_ids"][t] for t in np.flatnonzero(mask)]
-                out["prob"] += p.tolist(); out["correct"] += ok.tolist()
-                out["example"] += [f["example_index"]] * len(p); out["key"] += words
-                out["label"] += lab[mask].tolist(); out["length"] += [len(z)] * len(p)
-            else:
-                p, ok = gold_prob_tagging(z[None], lab[None], mask[None])
-                out["prob"].append(float(p[0])); out["correct"].append(bool(ok[0]))
-                out["example"].append(f["example_index"]); out["key"].append(0)
-                out["label"].append(-1); out["length"].append(len(z))
-        return {k: np.asarray(v) for k, v in out.items()}
-    if fmt_name == "extractive_qa":
-        chosen = _qa_feature_of_example(encoded, n_rows)
-        chosen = chosen[chosen >= 0]
-        probs, oks = [], []
-        for j in chosen:
-            s, e = np.asarray(outputs["start_logits"][j]), np.asarray(outputs["end_logits"][j])
-            f = feats[j]
-            p, ok = gold_prob_qa(s[None], e[None], [f["start_positions"]], [f["end_positions"]],
-                                 np.ones((1, len(s)), dtype=bool))
-            probs.append(float(p[0])); oks.append(bool(ok[0]))
-        return {"prob": np.asarray(probs), "correct": np.asarray(oks, dtype=bool),
-                "example": np.array([feats[j]["example_index"] for j in chosen], dtype=np.int64),
-                "key": np.zeros(len(chosen), np.int64), "label": np.full(len(chosen), -1),
-                "length": np.array([len(outputs["start_logits"][j]) for j in chosen])}
-    from taskdiff.transfer.formats import get_format
-
-    fmt = get_format(fmt_name)
-    if hasattr(fmt, "label_units"):  # formats that define their units themselves (regression)
+    units = UNIT_KINDS.get(fmt.label_unit)
+    if units is None:  # formats that define their units themselves (regression)
         return fmt.label_units(encoded, outputs, n_rows, per_word=per_word)
-    raise ValueError(f"format {fmt_name!r} has no label units (not trainable)")
+    return units(encoded, outputs, n_rows, per_word)
+
+
+def has_class_logits(fmt) -> bool:
+    """Whether the format's outputs are one logit vector per example, the gold an index
+    (classification, multiple choice: kept for the cartography files)."""
+    return fmt.label_unit == CLASS
+
+
+def _class_units(encoded, outputs: dict, n_rows: int, per_word: bool) -> dict:
+    """One unit per example: softmax over the classes (or choices) of its logit vector."""
+    feats = encoded.features
+    z = np.stack([np.asarray(o, dtype=np.float64) for o in outputs["logits"]])
+    y = np.array([f["labels"] for f in feats], dtype=np.int64)
+    prob, ok = gold_prob_classification(z, y)
+    return {"prob": prob, "correct": ok, "example": np.array([f["example_index"] for f in feats]),
+            "key": np.zeros(len(feats), np.int64), "label": y, "logits": z.astype(np.float32),
+            "length": np.array([_n_positions(f) for f in feats])}
+
+
+def _word_units(encoded, outputs: dict, n_rows: int, per_word: bool) -> dict:
+    """One unit per word (its first sub-word), or per sentence when not ``per_word``."""
+    out = {k: [] for k in ("prob", "correct", "example", "key", "label", "length")}
+    for f, extra, z in zip(encoded.features, encoded.extras, outputs["logits"]):
+        lab = np.asarray(f["labels"], dtype=np.int64)[: len(z)]
+        mask = lab != -100
+        z = np.asarray(z, dtype=np.float64)
+        if per_word:
+            p, ok = gold_prob_classification(z[mask], lab[mask])
+            words = [extra["word_ids"][t] for t in np.flatnonzero(mask)]
+            out["prob"] += p.tolist(); out["correct"] += ok.tolist()
+            out["example"] += [f["example_index"]] * len(p); out["key"] += words
+            out["label"] += lab[mask].tolist(); out["length"] += [len(z)] * len(p)
+        else:
+            p, ok = gold_prob_tagging(z[None], lab[None], mask[None])
+            out["prob"].append(float(p[0])); out["correct"].append(bool(ok[0]))
+            out["example"].append(f["example_index"]); out["key"].append(0)
+            out["label"].append(-1); out["length"].append(len(z))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _span_units(encoded, outputs: dict, n_rows: int, per_word: bool) -> dict:
+    """One unit per example: its answer window, probability ``p_start * p_end``."""
+    feats = encoded.features
+    chosen = _qa_feature_of_example(encoded, n_rows)
+    chosen = chosen[chosen >= 0]
+    probs, oks = [], []
+    for j in chosen:
+        s, e = np.asarray(outputs["start_logits"][j]), np.asarray(outputs["end_logits"][j])
+        f = feats[j]
+        p, ok = gold_prob_qa(s[None], e[None], [f["start_positions"]], [f["end_positions"]],
+                             np.ones((1, len(s)), dtype=bool))
+        probs.append(float(p[0])); oks.append(bool(ok[0]))
+    return {"prob": np.asarray(probs), "correct": np.asarray(oks, dtype=bool),
+            "example": np.array([feats[j]["example_index"] for j in chosen], dtype=np.int64),
+            "key": np.zeros(len(chosen), np.int64), "label": np.full(len(chosen), -1),
+            "length": np.array([len(outputs["start_logits"][j]) for j in chosen])}
+
+
+#: Label-unit kinds (a format's ``label_unit``) and how their units are computed.
+CLASS, WORD, SPAN = "class", "word", "span"
+UNIT_KINDS = {CLASS: _class_units, WORD: _word_units, SPAN: _span_units}
 
 
 def _n_positions(feature: dict) -> int:

@@ -35,6 +35,7 @@ import numpy as np
 from taskdiff.difficulty.base import ENGLISH, Measure, finite_or_none
 from taskdiff.difficulty.maths import label_distribution, label_entropy
 from taskdiff.difficulty.registry import register_measure
+from taskdiff.transfer.formats import get_format
 
 log = logging.getLogger(__name__)
 DEFAULT_TARGETS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "xcopa")
@@ -42,59 +43,38 @@ _TYPE = re.compile(r"\w+")
 
 
 def text_fields(fmt: str, row: dict) -> list:
-    """The texts of a row the model reads (tagging: its word list)."""
-    if fmt == "classification":
-        return [row["text"]]
-    if fmt == "pair_classification":
-        return [row["text_a"], row["text_b"]]
-    if fmt == "multiple_choice":
-        return [row["context"], row["question"], *row["choices"]]
-    if fmt == "extractive_qa":
-        return [row["question"], row["context"]]
-    if fmt == "tagging":
-        return [row["tokens"]]
-    if fmt == "retrieval":
-        return [row["text"]]
-    return _format(fmt).text_fields(row)  # other formats name their fields themselves
-
-
-def _format(fmt: str):
-    from taskdiff.transfer.formats import get_format
-
-    return get_format(fmt)
+    """The texts of a row the model reads (the format's ``text_fields``; tagging: its word list)."""
+    return get_format(fmt).text_fields(row)
 
 
 def word_types(fmt: str, rows: list[dict]) -> set[str]:
     """Lower-cased ``\\w+`` word types of every text field."""
     types: set[str] = set()
+    form = get_format(fmt)
     for r in rows:
-        for field in text_fields(fmt, r):
+        for field in form.text_fields(r):
             text = " ".join(field) if isinstance(field, list) else field
             types.update(m.lower() for m in _TYPE.findall(text))
     return types
 
 
 def unit_labels(fmt: str, rows: list[dict]) -> list | None:
-    """The labels of the label units (see the module docstring), or None for QA."""
-    if fmt in ("classification", "pair_classification"):
-        return [r["label"] for r in rows]
-    if fmt == "tagging":
-        return [t for r in rows for t in r["tags"]]
-    if fmt == "multiple_choice":
-        return [int(r["label"]) for r in rows]
-    return None
+    """The labels of the label units (the format's ``unit_labels``), or None (QA, regression)."""
+    return get_format(fmt).unit_labels(rows)
 
 
 def count_tokens(tokenizer, fmt: str, rows: list[dict], batch: int = 1000) -> np.ndarray:
     """Sub-word tokens per row (no special tokens)."""
     out = np.zeros(len(rows), dtype=np.int64)
+    form = get_format(fmt)
     for s in range(0, len(rows), batch):
         part = rows[s: s + batch]
-        if fmt == "tagging":
-            ids = tokenizer([r["tokens"] for r in part], is_split_into_words=True, add_special_tokens=False)["input_ids"]
+        if form.split_into_words:
+            ids = tokenizer([form.segment(r) for r in part], is_split_into_words=True,
+                            add_special_tokens=False)["input_ids"]
             out[s: s + len(part)] = [len(x) for x in ids]
             continue
-        fields = [text_fields(fmt, r) for r in part]
+        fields = [form.text_fields(r) for r in part]
         flat = [t for f in fields for t in f]
         ids = tokenizer(flat, add_special_tokens=False)["input_ids"] if flat else []
         k = 0
@@ -163,13 +143,13 @@ class Size(Measure):
         if labels:
             classes, freq = label_distribution(labels)
             h = label_entropy(labels)
-            k = len(task.labels) if task.labels else (len(rows[0]["choices"]) if task.format == "multiple_choice"
-                                                       else len(classes))
+            k = get_format(task.format).n_classes(task.labels, rows)
+            k = len(classes) if k is None else k
             result.update(label_entropy=h, n_classes=int(len(classes)),
                           class_balance=float(freq.min() / freq.max()),
                           normalized_label_entropy=finite_or_none(h / math.log2(k)) if k > 1 else None)
         elif rows:
-            extra = _format(task.format).label_statistics(rows)
+            extra = get_format(task.format).label_statistics(rows)
             if extra:
                 result.update(extra)
         self.types_ = word_types(task.format, rows)

@@ -11,7 +11,8 @@ model fed its kind of input,
     \\qquad I_{\\mathcal V}(X \\to Y) = \\frac1n \\sum_i \\mathrm{PVI}(x_i \\to y_i)
 
 (:func:`~taskdiff.difficulty.maths.pvi`, :func:`~taskdiff.difficulty.maths.v_information`),
-per label unit as in ``baseline_loss`` (tagging: per word). Null inputs (:func:`null_rows`):
+per label unit as in ``baseline_loss`` (tagging: per word). Null inputs are the format's
+``null_row`` (:meth:`~taskdiff.transfer.formats.TaskFormat.null_rows`):
 
 * classification: the empty text; sentence pairs: both sides empty;
 * multiple choice: empty context, question **and** choices, so :math:`g_\\varnothing` can
@@ -35,9 +36,6 @@ score, the constant that minimises squared error; not extractive QA).
 
 from __future__ import annotations
 
-import bisect
-import re
-
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
@@ -46,74 +44,6 @@ from taskdiff.difficulty.maths import prior_gold_probs, pvi, v_entropy, v_inform
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
 from taskdiff.transfer.formats import get_format
-
-_WORD = re.compile(r"\S+")
-
-
-def _null_context(context: str, answers: dict, unk: str) -> tuple[str, dict]:
-    """Context with every word replaced by ``unk``; answers moved onto the replaced words."""
-    spans = [(m.start(), m.end()) for m in _WORD.finditer(context)]
-    parts, new_spans, cursor, length = [], [], 0, 0
-    for a, b in spans:
-        parts.append(context[cursor:a])
-        length += a - cursor
-        new_spans.append((length, length + len(unk)))
-        parts.append(unk)
-        length += len(unk)
-        cursor = b
-    parts.append(context[cursor:])
-    text = "".join(parts)
-    starts = [a for a, _ in spans]
-
-    def word_at(ch: int) -> int:
-        return max(bisect.bisect_right(starts, ch) - 1, 0)
-
-    new_text, new_start = [], []
-    for ans, start in zip(answers["text"], answers["answer_start"]):
-        if not spans:
-            new_text.append("")
-            new_start.append(0)
-            continue
-        first, last = word_at(start), word_at(start + max(len(ans), 1) - 1)
-        lo, hi = new_spans[first][0], new_spans[last][1]
-        new_text.append(text[lo:hi])
-        new_start.append(lo)
-    return text, {"text": new_text, "answer_start": new_start}
-
-
-def null_rows(fmt_name: str, rows: list[dict], tokenizer) -> list[dict]:
-    """Copies of ``rows`` with the input removed (see the module docstring); labels kept."""
-    unk = getattr(tokenizer, "unk_token", None) or "[UNK]"
-    out = []
-    for r in rows:
-        r = dict(r)
-        if fmt_name == "classification":
-            r["text"] = ""
-        elif fmt_name == "pair_classification":
-            r["text_a"] = r["text_b"] = ""
-        elif fmt_name == "multiple_choice":
-            r["context"], r["question"], r["choices"] = "", "", [""] * len(r["choices"])
-        elif fmt_name == "tagging":
-            r["tokens"] = [unk] * len(r["tokens"])
-        elif fmt_name == "extractive_qa":
-            r["question"] = ""
-            r["context"], r["answers"] = _null_context(r["context"], r["answers"], unk)
-        elif fmt_name == "retrieval":
-            raise ConfigError(f"format {fmt_name!r} has no null input (not trainable)")
-        else:  # other formats define their null input themselves
-            r = get_format(fmt_name).null_row(r, unk)
-        out.append(r)
-    return out
-
-
-def _label_ids(task, rows: list[dict], labels) -> np.ndarray:
-    if task.format == "multiple_choice":
-        return np.array([int(r["label"]) for r in rows])
-    index = {l: i for i, l in enumerate(labels)}
-    if task.format == "tagging":
-        return np.array([index[t] for r in rows for t in r["tags"]])
-    return np.array([index[r["label"]] for r in rows])
-
 
 @register_measure
 class VInformation(Measure):
@@ -151,6 +81,19 @@ class VInformation(Measure):
     def spec_params(self):
         return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
 
+    @staticmethod
+    def _prior(task, context, budget, real, hx) -> np.ndarray:
+        """Gold probabilities of the constant predictor (``null_model="prior"``)."""
+        fmt = get_format(task.format)
+        train = training_rows(task, context, budget)
+        p0 = fmt.prior_probs(train, hx["label"])  # regression: the constant training-mean predictor
+        if p0 is not None:
+            return p0
+        ids = fmt.label_ids(train, real.metrics["labels"])
+        if ids is None:
+            raise ConfigError(f"null_model='prior' is not defined for {fmt.display_name()} (no label set)")
+        return prior_gold_probs(ids, hx["label"])
+
     def _fit(self, task, model, context, cost):
         if self.null_model not in ("train", "prior"):
             raise ConfigError(f"null_model must be 'train' or 'prior', found {self.null_model!r}")
@@ -167,15 +110,7 @@ class VInformation(Measure):
             keep = np.array([k in null_prob for k in keys], dtype=bool)
             p0 = np.array([null_prob[k] for k, kept in zip(keys, keep) if kept])
         else:
-            if task.format == "extractive_qa":
-                raise ConfigError("null_model='prior' is not defined for extractive QA (no label set)")
-            train = training_rows(task, context, budget)
-            keep = np.ones(len(hx["prob"]), dtype=bool)
-            fmt = get_format(task.format)
-            if hasattr(fmt, "prior_probs"):  # regression: the constant training-mean predictor
-                p0 = fmt.prior_probs(train, hx["label"])
-            else:
-                p0 = prior_gold_probs(_label_ids(task, train, real.metrics["labels"]), hx["label"])
+            p0, keep = self._prior(task, context, budget, real, hx), np.ones(len(hx["prob"]), dtype=bool)
         px = hx["prob"][keep]
         values = pvi(p0, px, eps=self.eps)
         examples = hx["example"][keep]

@@ -140,12 +140,12 @@ def test_gaussian_kernel_units_known_answer():
 
 def test_null_row_and_size_hooks():
     from taskdiff.difficulty.size import text_fields, unit_labels
-    from taskdiff.difficulty.vinfo import null_rows
 
     row = {"id": "1", "text_a": "a b", "text_b": "c", "label": 2.5}
     assert text_fields("regression", row) == ["a b", "c"]
     assert unit_labels("regression", [row]) is None  # no label entropy for scores
-    assert null_rows("regression", [row], tokenizer=None) == [{"id": "1", "text_a": "", "text_b": "", "label": 2.5}]
+    fmt = get_format("regression")
+    assert fmt.null_rows([row], tokenizer=None) == [{"id": "1", "text_a": "", "text_b": "", "label": 2.5}]
     stats = get_format("regression").label_statistics([row, {**row, "label": 4.5}])
     assert stats["label_mean"] == 3.5 and stats["label_std"] == 1.0 and stats["label_max"] == 4.5
 

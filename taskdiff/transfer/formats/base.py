@@ -83,21 +83,115 @@ class TaskFormat:
         """Per-feature correctness (torch bool) of the argmax prediction."""
         return outputs["logits"].argmax(-1) == batch["labels"]
 
-    # Hooks of the difficulty measures for formats that the measures do not list by name
-    # (new formats put their behaviour here instead of another string comparison there).
+    # ------------------------------------------------------------------ what the rows hold
+    # Everything below is how the rest of the package learns a format's behaviour: readers,
+    # data loading, evaluation and the difficulty measures ask the format, never its name.
+    title: str = ""
+    """Human name in messages (default: :attr:`name`)."""
+    needs_labels: bool = False
+    """True when a task must declare its label set (one label of it per example)."""
+    labels_in_head: bool = True
+    """True when a trained head's ``id2label`` names the task's labels (not multiple choice)."""
+    per_position_outputs: bool = False
+    """True when outputs are per token position (tagging, QA): evaluation keeps them unpadded."""
+    candidate_pool: bool = False
+    """True when rows are queries (``side="source"``) and a candidate pool (retrieval): splits
+    and caps select queries and keep the pool."""
+    split_into_words: bool = False
+    """True when the model reads pre-split words (tagging): :meth:`segment` is a word list."""
+    column_defaults: dict = {}
+    """Columns a reader may leave out, with the value they get (multiple choice: ``context``)."""
+    label_unit: str | None = None
+    """What the difficulty measures score per gold (:mod:`taskdiff.difficulty.recording`):
+    ``"class"`` (one logit vector per example, the gold an index: classification, multiple
+    choice), ``"word"`` (a tag per word), ``"span"`` (the answer window of an example), or any
+    other value for a format that computes its units itself (:meth:`label_units`); None: the
+    format trains nothing."""
+
+    def display_name(self) -> str:
+        """:attr:`title`, or :attr:`name` when the format gives none."""
+        return self.title or self.name
+
     def text_fields(self, row: dict) -> list:
-        """The texts of a row the model reads (``size``, ``logme``, ``embedding``)."""
+        """The texts of a row the model reads (``size``; a word list for tagging)."""
         raise NotImplementedError(f"format {self.name!r} does not name its text fields")
+
+    def segment(self, row: dict):
+        """What a frozen encoder reads of a row (``logme``, ``embedding``): a text, a pair of
+        texts, or a word list (:attr:`split_into_words`)."""
+        fields = self.text_fields(row)
+        return fields[0] if len(fields) == 1 else fields
+
+    def coerce_label(self, label):
+        """A label as a table reader found it, in the row schema's type (default: unchanged)."""
+        return label
+
+    def observed_labels(self, rows: list[dict]) -> list | None:
+        """The label set read off training rows when the task declares none (tagging), else None."""
+        return None
+
+    # ------------------------------------------------------------------ difficulty hooks
+    def unit_labels(self, rows: list[dict]) -> list | None:
+        """The gold label of every label unit (``size``'s label entropy), or None when units
+        have no label from a finite set (spans, scores, retrieval)."""
+        return None
+
+    def label_ids(self, rows: list[dict], labels: list | None):
+        """The gold index of every label unit (numpy int array), or None (see :meth:`unit_labels`)."""
+        import numpy as np
+
+        units = self.unit_labels(rows)
+        if units is None:
+            return None
+        index = {l: i for i, l in enumerate(labels)}
+        return np.array([index[u] for u in units])
+
+    def n_classes(self, labels: list | None, rows: list[dict]) -> int | None:
+        """Number of values a label unit can take (None: count the observed ones)."""
+        return len(labels) if labels else None
 
     def null_row(self, row: dict, unk: str) -> dict:
         """The row with its input removed and its gold kept (``vinfo``'s null model)."""
         from taskdiff.errors import ConfigError
 
-        raise ConfigError(f"format {self.name!r} has no null input")
+        why = "" if self.trainable else " (not trainable)"
+        raise ConfigError(f"format {self.name!r} has no null input{why}")
+
+    def null_rows(self, rows: list[dict], tokenizer) -> list[dict]:
+        """:meth:`null_row` of every row; ``unk`` is the tokenizer's unknown token (else ``[UNK]``)."""
+        unk = getattr(tokenizer, "unk_token", None) or "[UNK]"
+        return [self.null_row(dict(r), unk) for r in rows]
+
+    def frozen_targets(self, rows: list[dict]) -> tuple[list, list] | None:
+        """``(segments, targets)`` of a frozen-feature model (``logme``): what the encoder reads
+        per row (word lists when :attr:`split_into_words`, then one target per word) and the
+        label-unit targets; None when units have no labels (:attr:`unlabelled_because`)."""
+        targets = self.unit_labels(rows)
+        return None if targets is None else ([self.segment(r) for r in rows], targets)
+
+    unlabelled_because: str = "its label units have no labels"
+    """Why :meth:`frozen_targets` is None (in ``logme``'s note)."""
 
     def label_statistics(self, rows: list[dict]) -> dict | None:
         """Extra label statistics for ``size`` (None: the label-entropy statistics apply)."""
         return None
+
+    def normaliser_bits(self, train_rows: list[dict], held: dict) -> tuple[float, str] | None:
+        """Bits of an uninformed guess per label unit and how (``baseline_loss``); None: the
+        label entropy of :meth:`unit_labels` applies (see :attr:`unit_noun`)."""
+        return None
+
+    unit_noun: str = "labels"
+    """What the label entropy of the normaliser is over, in ``baseline_loss``'s note."""
+
+    def prior_probs(self, train_rows: list[dict], gold):
+        """Gold probabilities of the best constant predictor (``vinfo``'s ``null_model="prior"``);
+        None: the training label prior over :meth:`label_ids` applies."""
+        return None
+
+    def label_units(self, encoded, outputs: dict, n_rows: int, *, per_word: bool = True) -> dict:
+        """Label units of a format whose :attr:`label_unit` the measures do not know."""
+        raise ValueError(f"format {self.name!r} has no label units (not trainable)")
 
 
 class _DropExtra:

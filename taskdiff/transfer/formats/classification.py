@@ -23,6 +23,24 @@ class Classification(TaskFormat):
     """One text, one label from the task's label set."""
 
     name = "classification"
+    needs_labels = True
+    label_unit = "class"
+
+    def text_fields(self, row):
+        return [row["text"]]
+
+    def coerce_label(self, label):
+        """An integer label read from a table names a class: its string."""
+        return str(label) if isinstance(label, int) and not isinstance(label, bool) else label
+
+    def unit_labels(self, rows):
+        return [r["label"] for r in rows]
+
+    def null_row(self, row, unk):
+        """The empty text."""
+        return {**row, **{k: "" for k in self._text_columns}}
+
+    _text_columns = ("text",)
 
     def _texts(self, rows):
         return ([r["text"] for r in rows],)
@@ -48,6 +66,10 @@ class PairClassification(Classification):
     """Two texts (premise / hypothesis, sentence pair), one label."""
 
     name = "pair_classification"
+    _text_columns = ("text_a", "text_b")
+
+    def text_fields(self, row):
+        return [row["text_a"], row["text_b"]]
 
     def _texts(self, rows):
         return [r["text_a"] for r in rows], [r["text_b"] for r in rows]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 
 from taskdiff.errors import DataError
 from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+
+_DIGITS = re.compile(r"-?[0-9]+")
 
 
 class _ChoiceCollator:
@@ -34,6 +39,46 @@ class MultipleChoice(TaskFormat):
 
     name = "multiple_choice"
     auto_class_name = "AutoModelForMultipleChoice"
+    labels_in_head = False
+    column_defaults = {"context": ""}
+    label_unit = "class"
+
+    def text_fields(self, row):
+        return [row["context"], row["question"], *row["choices"]]
+
+    def segment(self, row):
+        """Context + question, and every choice joined (``embedding``)."""
+        return [(row["context"] + " " + row["question"]).strip(), " ".join(row["choices"])]
+
+    def coerce_label(self, label):
+        """A digit string read from a table is the gold choice's index."""
+        return int(label) if isinstance(label, str) and _DIGITS.fullmatch(label) else label
+
+    def unit_labels(self, rows):
+        """The gold choice index of every example."""
+        return [int(r["label"]) for r in rows]
+
+    def label_ids(self, rows, labels):
+        return np.array(self.unit_labels(rows))
+
+    def n_classes(self, labels, rows):
+        """The declared labels, else the number of choices."""
+        return len(labels) if labels else len(rows[0]["choices"])
+
+    def null_row(self, row, unk):
+        """Empty context, question and choices: only the prior over answer positions is left."""
+        return {**row, "context": "", "question": "", "choices": [""] * len(row["choices"])}
+
+    def frozen_targets(self, rows):
+        """One (context + question, choice) pair per choice, target 1 for the gold choice."""
+        segments = [[(r["context"] + " " + r["question"]).strip(), c] for r in rows for c in r["choices"]]
+        targets = [int(k == int(r["label"])) for r in rows for k in range(len(r["choices"]))]
+        return segments, targets
+
+    def normaliser_bits(self, train_rows, held):
+        """A uniform guess among the choices: ``log2 C``."""
+        n = len(train_rows[0]["choices"])
+        return math.log2(n), f"log2 of the number of choices ({n})"
 
     def model_kwargs(self, labels):
         return {}

@@ -8,9 +8,45 @@ of an example (at most ``max_answer_tokens`` long), as the SQuAD reference recip
 
 from __future__ import annotations
 
+import bisect
+import re
+
 import numpy as np
 
 from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+
+_WORD = re.compile(r"\S+")
+
+
+def _null_context(context: str, answers: dict, unk: str) -> tuple[str, dict]:
+    """Context with every word replaced by ``unk``; answers moved onto the replaced words."""
+    spans = [(m.start(), m.end()) for m in _WORD.finditer(context)]
+    parts, new_spans, cursor, length = [], [], 0, 0
+    for a, b in spans:
+        parts.append(context[cursor:a])
+        length += a - cursor
+        new_spans.append((length, length + len(unk)))
+        parts.append(unk)
+        length += len(unk)
+        cursor = b
+    parts.append(context[cursor:])
+    text = "".join(parts)
+    starts = [a for a, _ in spans]
+
+    def word_at(ch: int) -> int:
+        return max(bisect.bisect_right(starts, ch) - 1, 0)
+
+    new_text, new_start = [], []
+    for ans, start in zip(answers["text"], answers["answer_start"]):
+        if not spans:
+            new_text.append("")
+            new_start.append(0)
+            continue
+        first, last = word_at(start), word_at(start + max(len(ans), 1) - 1)
+        lo, hi = new_spans[first][0], new_spans[last][1]
+        new_text.append(text[lo:hi])
+        new_start.append(lo)
+    return text, {"text": new_text, "answer_start": new_start}
 
 
 @register_format
@@ -24,6 +60,25 @@ class ExtractiveQA(TaskFormat):
     doc_stride = 128
     max_answer_tokens = 30
     n_best = 20
+    title = "extractive QA"
+    per_position_outputs = True
+    label_unit = "span"
+    unlabelled_because = "answers are spans"
+
+    def text_fields(self, row):
+        return [row["question"], row["context"]]
+
+    def null_row(self, row, unk):
+        """Empty question, every context word replaced by ``unk`` (white space kept, answer
+        offsets moved onto the replaced words): only answer *positions* can be learnt."""
+        context, answers = _null_context(row["context"], row["answers"], unk)
+        return {**row, "question": "", "context": context, "answers": answers}
+
+    def normaliser_bits(self, train_rows, held):
+        """A uniform guess of the start and of the end: ``2 x mean log2 T`` (T positions of the window)."""
+        lengths = np.asarray(held["length"], dtype=np.float64)
+        return (2.0 * float(np.mean(np.log2(lengths))),
+                "2 x mean log2(positions of the answer window): uniform start and end")
 
     def model_kwargs(self, labels):
         return {"num_labels": 2}  # start and end logits

@@ -63,6 +63,7 @@ class Regression(TaskFormat):
 
     name = "regression"
     continuous_target = True
+    label_unit = "score"
     sigma = 1.0
     """Width of the Gaussian kernel of :meth:`gold_prob` (score units)."""
 
@@ -101,6 +102,23 @@ class Regression(TaskFormat):
 
     def correct(self, outputs, batch):
         return self.gold_prob(outputs, batch) >= 0.5
+
+    def coerce_label(self, label):
+        """A score as float (``"3.800"`` and ``4`` alike); anything else is left for the row check."""
+        if isinstance(label, bool):
+            return label
+        if isinstance(label, (int, float)):
+            return float(label)
+        if isinstance(label, str):
+            try:
+                return float(label.strip())
+            except ValueError:
+                return label
+        return label
+
+    def frozen_targets(self, rows):
+        """The pair and its score itself (LogME's Bayesian linear model is a regression model)."""
+        return [self.segment(r) for r in rows], [r["label"] for r in rows]
 
     def label_units(self, encoded, outputs: dict, n_rows: int, *, per_word: bool = True) -> dict:
         """One unit per example: the kernel of its prediction (see the module docstring).

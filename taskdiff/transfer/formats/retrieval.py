@@ -12,6 +12,10 @@ class Retrieval(TaskFormat):
     name = "retrieval"
     auto_class_name = "AutoModel"
     trainable = False
+    candidate_pool = True
+
+    def text_fields(self, row):
+        return [row["text"]]
 
     def model_kwargs(self, labels):
         return {}

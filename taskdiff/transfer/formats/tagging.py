@@ -16,6 +16,28 @@ class Tagging(TaskFormat):
 
     name = "tagging"
     auto_class_name = "AutoModelForTokenClassification"
+    per_position_outputs = True
+    split_into_words = True
+    label_unit = "word"
+    unit_noun = "tags (per word)"
+
+    def text_fields(self, row):
+        return [row["tokens"]]
+
+    def observed_labels(self, rows):
+        """The sorted tags of the rows (a task without a declared tag set)."""
+        return sorted({t for r in rows for t in r["tags"]})
+
+    def unit_labels(self, rows):
+        """Every word's tag."""
+        return [t for r in rows for t in r["tags"]]
+
+    def segment(self, row):
+        return list(row["tokens"])
+
+    def null_row(self, row, unk):
+        """Every word replaced by the unknown token: the number of words is kept, not which."""
+        return {**row, "tokens": [unk] * len(row["tokens"])}
 
     def encode(self, rows, tokenizer, labels, max_length, train):
         index = {l: i for i, l in enumerate(labels)}
