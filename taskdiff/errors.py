@@ -64,6 +64,21 @@ class UnknownNameError(TaskdiffError, KeyError):
         return self.args[0]
 
 
+class DuplicateNameError(ConfigError, ValueError):
+    """A name (measure, task, reader ...) is already registered to something else.
+
+    The one duplicate rule of :class:`taskdiff.registry.Registry`: registering the same
+    object again is a no-op; a different one raises this unless ``overwrite=True``. It is a
+    :class:`ConfigError` (the CLI prints it as one line) and a :class:`ValueError`.
+    """
+
+    def __init__(self, kind: str, name: str, existing: object = None):
+        self.kind, self.name = kind, name
+        owner = getattr(existing, "__qualname__", None)
+        held = f" ({getattr(existing, '__module__', '')}.{owner})" if owner else ""
+        super().__init__(f"{kind} {name!r} is already registered{held}; pass overwrite=True to replace it")
+
+
 class NumericalError(TaskdiffError):
     """A numerical failure: training produced a NaN or infinite loss, a model could not be fitted."""
 

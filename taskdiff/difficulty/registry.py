@@ -8,18 +8,15 @@ group ``taskdiff.measures``::
 
 Entry points are listed (not imported) the first time a name is looked up, and a measure's
 module is imported only when that measure is asked for. A name registered in Python (or
-built in) wins over an entry point of the same name.
+built in) wins over an entry point of the same name. The measures live in :data:`MEASURES`, a
+:class:`taskdiff.registry.Registry` (one duplicate rule, "did you mean" on a typo).
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
-from importlib.metadata import entry_points
-
-from taskdiff.errors import ConfigError, UnknownNameError
-
-log = logging.getLogger(__name__)
+from taskdiff.difficulty.profile import check_features
+from taskdiff.errors import ConfigError
+from taskdiff.registry import Registry
 
 GROUP = "taskdiff.measures"
 #: Built-in measure name -> module that registers it (imported on first use).
@@ -33,55 +30,50 @@ BUILTIN = {
     "embedding": "taskdiff.difficulty.embedding",
 }
 
-_MEASURES: dict[str, type] = {}
-_ENTRY_POINTS: dict | None = None
+
+def _check_measure(name: str, klass):
+    """The registry's check: ``klass`` is a measure class called ``name`` (set when empty)."""
+    if not isinstance(klass, type) or not callable(getattr(klass, "fit", None)):
+        raise ConfigError(f"measure {name!r}: {klass!r} is not a measure class (a class with a fit() method)")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ConfigError(f"measure class {klass.__name__} needs a 'name' that is an identifier, found {name!r}")
+    if not getattr(klass, "name", ""):
+        klass.name = name  # an entry point's class may leave its name to the entry point
+    if klass.name != name:
+        raise ConfigError(f"measure entry point {name!r} loads a class named {klass.name!r}")
+    if not hasattr(klass, "higher_is_harder"):
+        raise ConfigError(f"measure class {klass.__name__} needs 'higher_is_harder' and a fit() method")
+    check_features(klass)
+    return klass
+
+
+#: All measures: built-in (lazy, by module), ``@register_measure`` and entry points.
+MEASURES: Registry = Registry("measure", builtins=BUILTIN, group=GROUP, check=_check_measure)
 
 
 def register_measure(cls=None, *, overwrite: bool = False):
     """Class decorator: register a measure class under its ``name`` attribute.
 
     The class must have a non-empty ``name``, a ``higher_is_harder`` attribute and a
-    ``fit`` method. Registering a different class under a taken name raises unless
-    ``overwrite=True``.
+    ``fit`` method. Registering a different class under a taken name raises
+    :class:`~taskdiff.errors.DuplicateNameError` unless ``overwrite=True``.
     """
 
     def wrap(klass):
-        name = getattr(klass, "name", "")
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ConfigError(f"measure class {klass.__name__} needs a 'name' that is an identifier, found {name!r}")
-        if not hasattr(klass, "higher_is_harder") or not callable(getattr(klass, "fit", None)):
-            raise ConfigError(f"measure class {klass.__name__} needs 'higher_is_harder' and a fit() method")
-        if name in _MEASURES and _MEASURES[name] is not klass and not overwrite:
-            raise ConfigError(f"measure {name!r} is already registered ({_MEASURES[name].__qualname__}); "
-                              "pass overwrite=True to replace it")
-        _MEASURES[name] = klass
+        MEASURES.register(getattr(klass, "name", "") or "", klass, overwrite=overwrite)
         return klass
 
     return wrap(cls) if cls is not None else wrap
 
 
-def _entry_points() -> dict:
-    """Entry points of the group, by name (listed once per process, not loaded)."""
-    global _ENTRY_POINTS
-    if _ENTRY_POINTS is None:
-        try:
-            eps = entry_points(group=GROUP)
-        except Exception as exc:  # a broken installed distribution must not break taskdiff
-            log.warning("could not list entry points of %s: %s", GROUP, exc)
-            eps = []
-        _ENTRY_POINTS = {ep.name: ep for ep in eps}
-    return _ENTRY_POINTS
-
-
 def reset_entry_points() -> None:
     """Forget the listed entry points (tests; after installing a plugin in-process)."""
-    global _ENTRY_POINTS
-    _ENTRY_POINTS = None
+    MEASURES.reset_entry_points()
 
 
 def known_names() -> list[str]:
     """Built-in, registered and entry-point measure names, sorted."""
-    return sorted(set(BUILTIN) | set(_MEASURES) | set(_entry_points()))
+    return MEASURES.names()
 
 
 def get_measure(name: str) -> type:
@@ -94,28 +86,7 @@ def get_measure(name: str) -> type:
     ConfigError
         If an entry point cannot be loaded or does not give a measure class.
     """
-    if name in _MEASURES:
-        return _MEASURES[name]
-    if name in BUILTIN:
-        importlib.import_module(BUILTIN[name])
-        return _MEASURES[name]
-    ep = _entry_points().get(name)
-    if ep is None:
-        raise UnknownNameError("measure", name, known_names())
-    try:
-        klass = ep.load()
-    except Exception as exc:
-        raise ConfigError(f"measure {name!r}: entry point {ep.value!r} of group {GROUP!r} "
-                          f"failed to load: {type(exc).__name__}: {exc}") from None
-    if not isinstance(klass, type) or not callable(getattr(klass, "fit", None)):
-        raise ConfigError(f"measure {name!r}: entry point {ep.value!r} is not a measure class")
-    if not getattr(klass, "name", ""):
-        klass.name = name
-    if klass.name != name:
-        raise ConfigError(f"measure entry point {name!r} loads a class named {klass.name!r}")
-    if name not in _MEASURES:
-        register_measure(klass)
-    return _MEASURES[name]
+    return MEASURES.get(name)
 
 
 def list_measures() -> list[str]:

@@ -3,9 +3,10 @@
 Sizes come, in this order, from the config's ``estimate`` block, from the **local data**
 when the study has a ``data_dir`` (:func:`taskdiff.study.calibrate.local_stats`: the real
 slices' example counts, capped by ``max_examples`` as the runs cap them, and tokens per
-example under the model's tokenizer), else from :data:`TASK_STATS` (published sizes of the
-English training sets and typical evaluation sets, rough token means: the hub-sized data a
-study without ``data_dir`` downloads), or, for unknown tasks, an assumption that is flagged.
+example under the model's tokenizer), else from the task's ``stats:`` block in its YAML file
+(:class:`taskdiff.transfer.tasks.config.TaskStats`: published sizes of the English training
+sets and typical evaluation sets, rough token means: the hub-sized data a study without
+``data_dir`` downloads), or, for tasks without one, an assumption that is flagged.
 
 The formula (documented in ``docs/studies.md``)::
 
@@ -52,7 +53,7 @@ from taskdiff.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ARCHITECTURES", "Estimate", "GPU_REFERENCE", "TASK_STATS", "architecture", "estimate_plan",
+__all__ = ["ARCHITECTURES", "Estimate", "GPU_REFERENCE", "architecture", "estimate_plan",
            "format_plan", "local_flops", "measure_local_flops", "throughput_key", "worker_threads"]
 
 #: Reference GPU for the GPU-hours column: an assumed *effective* training throughput.
@@ -68,21 +69,9 @@ ARCHITECTURES = {
     "tiny": (2, 64, 128),
 }
 
-#: task -> (English training examples, evaluation examples per language, mean tokens per
-#: example (all choices of a multiple-choice item)). Published training sizes (Phang et al.
-#: 2020; Hu et al. 2020); evaluation sizes are typical (they vary by language); token means
-#: are rough subword counts. Override in the config's ``estimate`` block.
-TASK_STATS: dict[str, tuple[int, int, float]] = {
-    "mnli": (392_702, 9_815, 40), "qqp": (363_846, 40_430, 30), "sst2": (67_349, 872, 13),
-    "squad": (87_599, 10_570, 180), "hellaswag": (39_905, 10_042, 240), "cosmosqa": (25_262, 2_985, 440),
-    "commonsenseqa": (9_741, 1_221, 100), "ccg": (38_000, 1_913, 35), "anli": (162_865, 3_200, 90),
-    "snli": (549_367, 9_824, 30), "siqa": (33_410, 1_954, 105), "ud_en_pos": (12_543, 2_077, 25),
-    "xnli": (392_702, 5_010, 45), "pawsx": (49_401, 2_000, 55), "udpos": (21_253, 1_500, 25),
-    "panx": (20_000, 10_000, 15), "xquad": (87_599, 1_190, 180), "mlqa": (87_599, 5_000, 180),
-    "tydiqa": (3_696, 700, 250), "bucc": (0, 20_000, 35), "tatoeba": (0, 2_000, 15), "xcopa": (400, 500, 30),
-}
+#: Examples assumed for a task whose YAML has no ``stats:`` block (published sizes: the
+#: built-in task files; override in the study config's ``estimate`` block).
 ASSUMED_SIZE = 10_000
-_CHOICES = {"hellaswag": 4, "cosmosqa": 4, "commonsenseqa": 5, "siqa": 3, "xcopa": 2}
 PROBE = {"layers": 2, "hidden": 256, "ffn": 1024, "heads": 4, "batch": 8, "seq": 128}
 THROUGHPUT_FILE = "study-throughput.json"
 
@@ -251,7 +240,7 @@ class _Stats:
 
 
 def _stats(study, name: str, notes: list[str], cache: dict, tokenizer=None) -> _Stats:
-    """Sizes of ``name``: the config's estimate block, the local data, or the published table."""
+    """Sizes of ``name``: the config's estimate block, the local data, or the task YAML's published stats."""
     from taskdiff.study.calibrate import local_stats
     from taskdiff.transfer.tasks import get_task
 
@@ -268,22 +257,22 @@ def _stats(study, name: str, notes: list[str], cache: dict, tokenizer=None) -> _
         cache[name] = out
         return out
     local = None if name in est.sizes else local_stats(study, name, langs, tokenizer)
-    table = TASK_STATS.get(name)
+    table = task.stats  # published sizes from the task's YAML (None: unknown)
     cap = study.config.max_examples
     if local is not None:
         n_train, n_sel, n_eval = local.n_train, local.n_selection, dict(local.n_eval)
         tok, choices, source = local.tokens_per_example, local.choices, "local data"
     else:
-        n_train = est.sizes.get(name, table[0] if table else ASSUMED_SIZE)
+        n_train = est.sizes.get(name, table.train_examples if table else ASSUMED_SIZE)
         n_train = min(n_train, cap) if cap else n_train
         n_sel = min(1_000, n_train)
         n_eval = {}
-        tok = table[2] if table else float(min(task.max_length, 64))
-        choices, source = _CHOICES.get(name, 1), "config" if name in est.sizes else "table" if table else "assumed"
+        tok = table.tokens_per_example if table else float(min(task.max_length, 64))
+        choices, source = table.choices if table else 1, "config" if name in est.sizes else "table" if table else "assumed"
         if source == "assumed":
             notes.append(f"task {name}: size unknown, assumed {ASSUMED_SIZE:,} examples of {tok:.0f} tokens "
                          "(set estimate.sizes / estimate.tokens_per_example, or give a data_dir)")
-    default_eval = est.eval_sizes.get(name, table[1] if table else ASSUMED_SIZE)
+    default_eval = est.eval_sizes.get(name, table.eval_examples if table else ASSUMED_SIZE)
     default_eval = min(default_eval, cap) if cap else default_eval
     n_eval = {l: n_eval.get(l, default_eval) for l in langs} if name not in est.eval_sizes else \
         {l: default_eval for l in langs}

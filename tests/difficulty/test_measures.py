@@ -17,7 +17,7 @@ import pytest
 from taskdiff.difficulty import MeasureContext, get_measure, list_measures, register_measure
 from taskdiff.difficulty.base import Measure
 from taskdiff.difficulty.baseline_loss import Budget
-from taskdiff.errors import ConfigError, UnknownNameError
+from taskdiff.errors import ConfigError, DuplicateNameError, UnknownNameError
 
 BUDGET = Budget(epochs=2, learning_rate=1e-3, batch_size=8, precision="fp32", max_train_examples=40,
                 max_held_out=20, curve_fractions=(0.25, 0.5, 1.0))
@@ -94,11 +94,12 @@ def test_init_stores_settings_only_and_fit_returns_self(context):
     assert m.set_params(scale=3.0).scale == 3.0
     with pytest.raises(ConfigError, match="no setting"):
         m.set_params(scael=1)
-    with pytest.raises(ConfigError, match="already registered"):
+    with pytest.raises(DuplicateNameError, match="already registered"):
         register_measure(type("Other", (Measure,), {"name": "count_rows_test", "higher_is_harder": None}))
 
 
 def test_entry_point_measure_is_loaded_lazily(tmp_path, monkeypatch):
+    import taskdiff.registry
     from taskdiff.difficulty import registry
 
     (tmp_path / "td_plugin_measure.py").write_text(textwrap.dedent("""
@@ -117,7 +118,8 @@ def test_entry_point_measure_is_loaded_lazily(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     ep = EntryPoint(name="plugin_size", value="td_plugin_measure:PluginMeasure", group=registry.GROUP)
     broken = EntryPoint(name="plugin_broken", value="td_no_such_module:Nope", group=registry.GROUP)
-    monkeypatch.setattr(registry, "entry_points", lambda group: [ep, broken] if group == registry.GROUP else [])
+    monkeypatch.setattr(taskdiff.registry, "entry_points",
+                        lambda group: [ep, broken] if group == registry.GROUP else [])
     registry.reset_entry_points()
     try:
         assert "plugin_size" in list_measures() and "td_plugin_measure" not in sys.modules  # listed, not imported
@@ -130,7 +132,7 @@ def test_entry_point_measure_is_loaded_lazily(tmp_path, monkeypatch):
         with pytest.raises(UnknownNameError, match="did you mean 'plugin_size'"):
             get_measure("plugin_sise")
     finally:
-        registry._MEASURES.pop("plugin_size", None)
+        registry.MEASURES.unregister("plugin_size")
         registry.reset_entry_points()
 
 
@@ -185,7 +187,7 @@ def test_vinfo_prior_null_model_needs_no_second_model(context):
 
 @pytest.mark.parametrize("task", ["ud_en_pos", "cosmosqa", "tydiqa"])
 def test_training_measures_every_format(context, task):
-    from taskdiff.difficulty.maths import read_dynamics
+    from taskdiff.difficulty.cartography_io import read_dynamics
 
     b = get_measure("baseline_loss")(budget=BUDGET).fit(task, "tiny", context)
     assert b.result_["baseline_loss"] > 0 and b.result_["normalized_baseline_loss"] > 0

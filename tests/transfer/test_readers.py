@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taskdiff.errors import ConfigError, DataError, UnknownNameError
+from taskdiff.errors import ConfigError, DataError, DuplicateNameError, UnknownNameError
 from taskdiff.transfer.readers import (
     READERS, get_reader, read_conllu_sentences, read_xtreme, register_reader, xtreme_files,
 )
@@ -76,8 +76,9 @@ def test_registry_lists_builtin_readers_and_suggests_names():
 
 
 def test_register_reader_refuses_a_second_function_under_a_taken_name():
-    with pytest.raises(ValueError):
+    with pytest.raises(DuplicateNameError, match="reader 'jsonl' is already registered"):
         register_reader("jsonl")(lambda path: [])
+    assert register_reader("jsonl")(get_reader("jsonl")) is get_reader("jsonl")  # the same one again: a no-op
 
 
 def test_invalid_options_are_config_errors(tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from taskdiff.errors import ConfigError, UnknownNameError
-from taskdiff.transfer.tasks import get_task, list_tasks, load_task_file, register_task_file
+from taskdiff.errors import ConfigError, DuplicateNameError, UnknownNameError
+from taskdiff.transfer.tasks import get_task, list_tasks, load_task_file, register_task, register_task_file
 
 BUILTIN = {"xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc", "tatoeba", "xcopa",
            "anli_plus", "mnli", "qqp", "sst2", "squad", "hellaswag", "cosmosqa", "commonsenseqa", "ccg",
@@ -85,6 +85,40 @@ def test_include_cycle_is_reported(tmp_path):
     (tmp_path / "b.yaml").write_text("include: a.yaml\n")
     with pytest.raises(ConfigError, match="include cycle"):
         load_task_file(tmp_path / "a.yaml")
+
+
+def test_user_task_file_includes_a_builtin_base(tmp_path):
+    (tmp_path / "mine.yaml").write_text(
+        "include: builtin:_nli.yaml\nname: my_nli\nlocal: {root: data, reader: jsonl, files: {train: t.jsonl}}\n")
+    cfg = load_task_file(tmp_path / "mine.yaml")  # _nli.yaml includes _english_intermediate.yaml in turn
+    assert cfg.labels == ["entailment", "neutral", "contradiction"] and cfg.role == "intermediate"
+    assert cfg.split_fallbacks == {"test": "validation"} and cfg.base_dir == str(tmp_path.resolve())
+    (tmp_path / "snli_copy.yaml").write_text("include: builtin:snli.yaml\nname: snli_copy\n")
+    assert load_task_file(tmp_path / "snli_copy.yaml").hub == get_task("snli").hub
+    for bad, message in (("builtin:../registry.py", "escapes"), ("builtin:/etc/passwd", "absolute"),
+                         ("builtin:no_such_base.yaml", "cannot read")):
+        (tmp_path / "bad.yaml").write_text(f"include: {bad!r}\nname: z\n")
+        with pytest.raises(ConfigError, match=message):
+            load_task_file(tmp_path / "bad.yaml")
+
+
+def test_published_stats_are_metadata_outside_every_run_key():
+    from taskdiff.provenance import task_ref  # the task part of every run key
+
+    snli, hellaswag = get_task("snli"), get_task("hellaswag")
+    assert (snli.stats.train_examples, snli.stats.eval_examples, snli.stats.tokens_per_example) == (549_367, 9_824, 30)
+    assert hellaswag.stats.choices == 4 and snli.stats.choices == 1 and get_task("anli_plus").stats is None
+    assert "stats" not in snli.model_dump() and "stats" not in snli.model_dump(mode="json")
+    bare = snli.model_copy(update={"stats": None})
+    assert task_ref(snli) == task_ref(bare)
+
+
+def test_a_task_name_is_taken_once():
+    snli = get_task("snli")
+    register_task(snli.model_copy())  # an equal config again: accepted
+    with pytest.raises(DuplicateNameError, match="task 'snli' is already registered.*overwrite=True"):
+        register_task(snli.model_copy(update={"max_length": 64}))
+    assert get_task("snli") is snli
 
 
 def test_tiny_model_tokenizer_knows_its_vocabulary(tmp_path):

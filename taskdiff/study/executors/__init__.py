@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from taskdiff.errors import UnknownNameError
+from taskdiff.registry import Registry
 from taskdiff.study.executors.base import Executor, Outcome
 
 __all__ = ["Executor", "Outcome", "executor_names", "make_executor", "register_executor"]
@@ -52,24 +52,25 @@ def _ray(study, workers=None, detach=False):
     return RayExecutor(study.config.executor.ray)
 
 
-_EXECUTORS: dict[str, Callable] = {"local": _local, "gpu-pool": _gpu_pool, "slurm": _slurm, "ray": _ray}
+_EXECUTORS: Registry = Registry("executor")
+for _name, _factory in {"local": _local, "gpu-pool": _gpu_pool, "slurm": _slurm, "ray": _ray}.items():
+    _EXECUTORS.register(_name, _factory)
 
 
 def register_executor(name: str, factory: Callable, *, overwrite: bool = False) -> None:
-    """Register ``factory(study, workers=None, detach=False) -> Executor`` under ``name``."""
-    if name in _EXECUTORS and not overwrite:
-        raise ValueError(f"executor {name!r} is already registered")
-    _EXECUTORS[name] = factory
+    """Register ``factory(study, workers=None, detach=False) -> Executor`` under ``name``.
+
+    A different factory under a taken name raises :class:`~taskdiff.errors.DuplicateNameError`
+    unless ``overwrite=True``.
+    """
+    _EXECUTORS.register(name, factory, overwrite=overwrite)
 
 
 def executor_names() -> list[str]:
-    return list(_EXECUTORS)
+    """The executor names, sorted."""
+    return _EXECUTORS.names()
 
 
 def make_executor(name: str, study, *, workers: int | None = None, detach: bool = False) -> Executor:
     """The executor called ``name`` for ``study``."""
-    try:
-        factory = _EXECUTORS[name]
-    except KeyError:
-        raise UnknownNameError("executor", name, _EXECUTORS) from None
-    return factory(study, workers=workers, detach=detach)
+    return _EXECUTORS.get(name)(study, workers=workers, detach=detach)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import Callable
 
-from taskdiff.errors import ConfigError, UnknownNameError
+from taskdiff.registry import Registry
 
 MetricFn = Callable[..., dict[str, float]]
 
-METRICS: dict[str, MetricFn] = {}
-"""Registered metric functions by name."""
+METRICS: Registry = Registry("metric", builtins="taskdiff.transfer.metrics")
+"""Registered metric functions by name (a :class:`taskdiff.registry.Registry`)."""
 
 PRIMARY: dict[str, str] = {}
 """Primary score key of every registered metric, e.g. ``PRIMARY["squad"] == "f1"``."""
 
 
-def register_metric(name: str, *, primary: str) -> Callable[[MetricFn], MetricFn]:
+def register_metric(name: str, *, primary: str, overwrite: bool = False) -> Callable[[MetricFn], MetricFn]:
     """Register a metric function under ``name``.
 
     Parameters
@@ -30,6 +30,8 @@ def register_metric(name: str, *, primary: str) -> Callable[[MetricFn], MetricFn
         Registry name (``get_metric(name)``).
     primary : str
         Key of the returned dict that is the metric's headline score.
+    overwrite : bool
+        Replace a different function registered under ``name``.
 
     Returns
     -------
@@ -39,17 +41,14 @@ def register_metric(name: str, *, primary: str) -> Callable[[MetricFn], MetricFn
 
     Raises
     ------
-    ConfigError
-        If ``name`` is already registered to a different function.
+    DuplicateNameError
+        If ``name`` is already registered to a different function and ``overwrite`` is false.
     """
 
     def decorator(fn: MetricFn) -> MetricFn:
-        existing = METRICS.get(name)
-        if existing is not None and existing is not fn:
-            raise ConfigError(f"metric {name!r} is already registered to {existing.__qualname__}")
+        METRICS.register(name, fn, overwrite=overwrite)
         fn.metric_name = name  # type: ignore[attr-defined]
         fn.primary = primary  # type: ignore[attr-defined]
-        METRICS[name] = fn
         PRIMARY[name] = primary
         return fn
 
@@ -64,10 +63,7 @@ def get_metric(name: str) -> MetricFn:
     UnknownNameError
         If no metric has that name; the message suggests the nearest known names.
     """
-    try:
-        return METRICS[name]
-    except KeyError:
-        raise UnknownNameError("metric", name, METRICS) from None
+    return METRICS.get(name)
 
 
 def primary_key(name: str) -> str:

@@ -9,22 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from taskdiff.errors import UnknownNameError
+from taskdiff.registry import Registry
 
 Reader = Callable[..., list[dict[str, Any]]]
 """A reader: ``reader(path: Path, **options) -> list[dict]`` returning canonical rows."""
 
-READERS: dict[str, Reader] = {}
-"""All registered readers by name (filled when :mod:`taskdiff.transfer.readers` is imported)."""
+READERS: Registry = Registry("reader", builtins="taskdiff.transfer.readers")
+"""All registered readers by name (the built-ins register when :mod:`taskdiff.transfer.readers` is imported)."""
 
 
-def register_reader(name: str) -> Callable[[Reader], Reader]:
+def register_reader(name: str, *, overwrite: bool = False) -> Callable[[Reader], Reader]:
     """Register a reader function under ``name``.
 
     Parameters
     ----------
     name : str
         The name task configurations use (``reader: jsonl``).
+    overwrite : bool
+        Replace a different function registered under ``name``.
 
     Returns
     -------
@@ -33,18 +35,10 @@ def register_reader(name: str) -> Callable[[Reader], Reader]:
 
     Raises
     ------
-    ValueError
-        If ``name`` is already taken by a different function (a programming error).
+    DuplicateNameError
+        If ``name`` is already taken by a different function and ``overwrite`` is false.
     """
-
-    def decorate(func: Reader) -> Reader:
-        known = READERS.get(name)
-        if known is not None and known is not func:
-            raise ValueError(f"reader {name!r} is already registered ({known.__module__}.{known.__name__})")
-        READERS[name] = func
-        return func
-
-    return decorate
+    return READERS.register(name, overwrite=overwrite)
 
 
 def get_reader(name: str) -> Reader:
@@ -55,10 +49,7 @@ def get_reader(name: str) -> Reader:
     UnknownNameError
         If no reader has that name; the message suggests the nearest names.
     """
-    try:
-        return READERS[name]
-    except KeyError:
-        raise UnknownNameError("reader", name, READERS) from None
+    return READERS.get(name)
 
 
 def read(name: str, path: str | Path, **options: Any) -> list[dict[str, Any]]:

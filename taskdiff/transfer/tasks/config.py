@@ -7,6 +7,7 @@ split is missing locally. YAML is read with ``yaml.safe_load`` only.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,8 @@ from taskdiff.errors import ConfigError, safe_join
 from taskdiff.transfer.schema import FORMATS
 
 Split = Literal["train", "validation", "test"]
+BUILTIN_PREFIX = "builtin:"
+"""``include: builtin:<file>`` names a file of the package's built-in task folder."""
 
 
 class HubSource(BaseModel):
@@ -92,6 +95,19 @@ class CarveRule(BaseModel):
         return self
 
 
+class TaskStats(BaseModel):
+    """Published sizes of a task, for cost estimates (``study --dry-run``) when no local data.
+
+    Metadata only: excluded from ``TaskConfig.model_dump()``, hence from every run key.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    train_examples: int = Field(ge=0, description="English training examples (published)")
+    eval_examples: int = Field(ge=0, description="evaluation examples per language (typical)")
+    tokens_per_example: float = Field(gt=0, description="rough mean subword tokens (all choices of an item)")
+    choices: int = Field(1, ge=1, description="answer choices per item (multiple choice)")
+
+
 class TaskConfig(BaseModel):
     """A task: what it is, where its data is, how it is scored."""
 
@@ -121,6 +137,8 @@ class TaskConfig(BaseModel):
     citation: str = ""
     license: str = ""
     base_dir: str | None = Field(None, description="set for task files: local roots are relative to it")
+    stats: TaskStats | None = Field(None, exclude=True,
+                                    description="published sizes for cost estimates; never in a run key")
 
     @field_validator("format")
     @classmethod
@@ -184,8 +202,26 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
+def builtin_dir() -> Path:
+    """The package's folder of built-in task files (``taskdiff/transfer/tasks/builtin``)."""
+    return Path(str(resources.files("taskdiff.transfer.tasks") / "builtin"))
+
+
+def include_path(path: Path, include: str) -> Path:
+    """The file named by ``include:`` in ``path``: ``builtin:<file>`` in the built-in folder,
+    else relative to ``path``'s folder; neither may escape its folder."""
+    if not isinstance(include, str):
+        raise ConfigError(f"{path}: 'include' entries must be file names, found {include!r}")
+    if include.startswith(BUILTIN_PREFIX):
+        return safe_join(builtin_dir(), include[len(BUILTIN_PREFIX):])
+    return safe_join(path.parent, include)
+
+
 def resolve_includes(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
-    """Read ``path`` and merge the files named by its ``include:`` (relative, safe) under it."""
+    """Read ``path`` and merge the files named by its ``include:`` (relative, safe) under it.
+
+    An entry ``builtin:<file>`` names a file of the built-in task folder (:func:`builtin_dir`).
+    """
     path = Path(path).resolve()
     if path in _seen:
         raise ConfigError(f"{path}: include cycle through {' -> '.join(p.name for p in _seen)}")
@@ -195,7 +231,7 @@ def resolve_includes(path: Path, _seen: tuple[Path, ...] = ()) -> dict:
         includes = [includes]
     merged: dict = {}
     for inc in includes:
-        merged = _deep_merge(merged, resolve_includes(safe_join(path.parent, inc), _seen + (path,)))
+        merged = _deep_merge(merged, resolve_includes(include_path(path, inc), _seen + (path,)))
     return _deep_merge(merged, data)
 
 

@@ -4,36 +4,29 @@ Names are looked up with :func:`get_task`; a typo raises :class:`UnknownNameErro
 nearest registered names. Built-in tasks live in ``builtin/*.yaml``; files whose name starts
 with ``_`` are bases for ``include:`` only. Users add a task with one YAML file (``--task-file``
 or :func:`register_task_file`), or from Python with the :func:`register_task` decorator on a
-function that returns a :class:`TaskConfig`.
+function that returns a :class:`TaskConfig`. A user file may ``include: builtin:<file>`` to
+start from a built-in file. The tasks live in :data:`TASKS`, a :class:`taskdiff.registry.Registry`.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
-from taskdiff.errors import ConfigError, UnknownNameError
-from taskdiff.transfer.tasks.config import TaskConfig, load_task_file, resolve_includes, task_from_dict
-
-_TASKS: dict[str, TaskConfig] = {}
-_BUILTINS_LOADED = False
-
-
-def _builtin_dir() -> Path:
-    return Path(str(resources.files("taskdiff.transfer.tasks") / "builtin"))
+from taskdiff.registry import Registry
+from taskdiff.transfer.tasks.config import TaskConfig, builtin_dir, load_task_file, resolve_includes, task_from_dict
 
 
 def _load_builtins() -> None:
-    global _BUILTINS_LOADED
-    if _BUILTINS_LOADED:
-        return
-    _BUILTINS_LOADED = True
-    for path in sorted(_builtin_dir().glob("*.yaml")):
-        if path.name.startswith("_"):
-            continue
-        task = task_from_dict(resolve_includes(path), str(path))
-        _TASKS.setdefault(task.name, task)
+    """Register every built-in task file (names starting with ``_`` are include-only bases)."""
+    for path in sorted(builtin_dir().glob("*.yaml")):
+        if not path.name.startswith("_"):
+            task = task_from_dict(resolve_includes(path), str(path))
+            TASKS.register(task.name, task)
+
+
+#: All tasks: the built-in YAML files (loaded on first use), task files and Python configs.
+TASKS: Registry = Registry("task", builtins=_load_builtins)
 
 
 def register_task(obj: TaskConfig | Callable[[], TaskConfig | Iterable[TaskConfig]], *, overwrite: bool = False):
@@ -44,20 +37,18 @@ def register_task(obj: TaskConfig | Callable[[], TaskConfig | Iterable[TaskConfi
     obj : TaskConfig or callable
         The config, or a zero-argument function returning configs (called at once).
     overwrite : bool
-        Replace a task of the same name instead of raising.
+        Replace a different task of the same name instead of raising
+        :class:`~taskdiff.errors.DuplicateNameError` (an equal config is always accepted).
 
     Returns
     -------
     The argument, unchanged, so it works as a decorator.
     """
-    _load_builtins()
     configs = obj() if callable(obj) and not isinstance(obj, TaskConfig) else obj
     if isinstance(configs, TaskConfig):
         configs = [configs]
     for cfg in configs:
-        if cfg.name in _TASKS and not overwrite and _TASKS[cfg.name] != cfg:
-            raise ConfigError(f"task {cfg.name!r} is already registered; pass overwrite=True to replace it")
-        _TASKS[cfg.name] = cfg
+        TASKS.register(cfg.name, cfg, overwrite=overwrite)
     return obj
 
 
@@ -70,17 +61,12 @@ def register_task_file(path: str | Path, *, overwrite: bool = True) -> TaskConfi
 
 def get_task(name: str) -> TaskConfig:
     """The registered task called ``name`` (suggests the nearest names on a typo)."""
-    _load_builtins()
-    try:
-        return _TASKS[name]
-    except KeyError:
-        raise UnknownNameError("task", name, _TASKS) from None
+    return TASKS.get(name)
 
 
 def list_tasks() -> list[TaskConfig]:
     """All registered tasks, sorted by name."""
-    _load_builtins()
-    return [_TASKS[k] for k in sorted(_TASKS)]
+    return [TASKS.get(name) for name in TASKS.names()]
 
 
 def data_origin(task: TaskConfig) -> str:
