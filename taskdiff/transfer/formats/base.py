@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from taskdiff.errors import UnknownNameError
+from taskdiff.registry import Registry
 
-_FORMATS: dict[str, "TaskFormat"] = {}
+_FORMATS: Registry = Registry("format", builtins="taskdiff.transfer.formats")
+"""Format instances by name (the built-ins register when :mod:`taskdiff.transfer.formats` is imported)."""
 
 
 @dataclass
@@ -90,6 +91,8 @@ class TaskFormat:
     """Human name in messages (default: :attr:`name`)."""
     needs_labels: bool = False
     """True when a task must declare its label set (one label of it per example)."""
+    has_label_set: bool = False
+    """True when gold labels come from a finite label set (a table reader's ``labels`` check)."""
     labels_in_head: bool = True
     """True when a trained head's ``id2label`` names the task's labels (not multiple choice)."""
     per_position_outputs: bool = False
@@ -209,17 +212,21 @@ class _DropExtra:
         return inner
 
 
-def register_format(cls):
-    """Class decorator: register an instance under ``cls.name``."""
-    _FORMATS[cls.name] = cls()
-    return cls
+def register_format(cls=None, *, overwrite: bool = False):
+    """Class decorator: register an instance under ``cls.name`` (again for the same class: a no-op).
+
+    A different class under a taken name raises :class:`~taskdiff.errors.DuplicateNameError`
+    unless ``overwrite=True``.
+    """
+
+    def wrap(klass):
+        if type(_FORMATS.get(klass.name, None)) is not klass:
+            _FORMATS.register(klass.name, klass(), overwrite=overwrite)
+        return klass
+
+    return wrap(cls) if cls is not None else wrap
 
 
 def get_format(name: str) -> TaskFormat:
     """The registered format called ``name``."""
-    from taskdiff.transfer import formats  # noqa: F401  (registers the built-ins)
-
-    try:
-        return _FORMATS[name]
-    except KeyError:
-        raise UnknownNameError("format", name, _FORMATS) from None
+    return _FORMATS.get(name)
