@@ -110,15 +110,15 @@ def transfer_cmd(
     check_writable(out, "--out")
     rs = _store(store)
     check_model(model)
+    from taskdiff.study.transfer import run_transfer
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import run_transfer
 
     req = _transfer_request(model, intermediate, target, languages, seeds, lr, epochs, batch_size, precision,
                             freeze_embeddings)
     check_languages(req.languages, req.targets)
-    show_notes_for(req.intermediates + req.targets, verbose)
     ws = Workspace(rs, data_dir, max_examples, progress=_bars(quiet), trust_remote_code=trust_remote_code)
-    gains = run_transfer(req, ws, out)
+    with show_notes_for(req.intermediates + req.targets, verbose):
+        gains = run_transfer(req, ws, out)  # a study of one model, run in this process
     typer.echo(f"wrote {out / 'gains.csv'} ({len(gains)} row{'s' if len(gains) != 1 else ''})")
     _echo_summary(started, rs)
 
@@ -128,7 +128,7 @@ def _transfer_request(model, intermediate, target, languages, seeds, lr, epochs,
     from pydantic import ValidationError
 
     from taskdiff.errors import ConfigError
-    from taskdiff.transfer.pipeline import TransferRequest
+    from taskdiff.study.transfer import TransferRequest
     from taskdiff.transfer.training import TrainConfig
 
     overrides = {k: v for k, v in {"learning_rate": lr, "epochs": epochs, "batch_size": batch_size}.items()
@@ -172,9 +172,9 @@ def profile_cmd(
     names = _split(measures)
     params = parse_params(param, names)
     check_model(model)
-    show_notes_for([task], verbose)
-    prof = profile_task(task, model, measures=names, data_dir=data_dir, store=rs, max_examples=max_examples,
-                        seed=seed, progress=_bars(quiet), params=params)
+    with show_notes_for([task], verbose):
+        prof = profile_task(task, model, measures=names, data_dir=data_dir, store=rs, max_examples=max_examples,
+                            seed=seed, progress=_bars(quiet), params=params)
     typer.echo(format_profile_table(prof))
     if out is not None:
         from taskdiff.io import atomic_write_text

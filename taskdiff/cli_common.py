@@ -1,19 +1,23 @@
 """Pieces shared by the CLI modules: one-line errors, option parsing, logging set-up.
 
-Imports only typer and :mod:`taskdiff.errors` at module level, so that every CLI module can
+Imports only typer, :mod:`taskdiff.errors` and :mod:`taskdiff.logs` at module level, so that every CLI module can
 use it without import cycles.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
 
 from taskdiff.errors import TaskdiffError
+from taskdiff.logs import NOISY_LOGGERS, logger_levels, quiet_libraries
+
+__all__ = ["NOISY_LOGGERS", "friendly", "int_list", "quiet_libraries", "setup", "show_notes_for", "split_list"]
 
 
 def split_list(value: Optional[str]) -> list[str] | None:
@@ -49,10 +53,6 @@ def friendly(fn):
     return wrapper
 
 
-#: Loggers whose notes repeat per task and run (split plans, carved splits); kept in every run's
-#: metrics and shown with --verbose only.
-NOISY_LOGGERS = ("taskdiff.transfer.data", "taskdiff.transfer.phases")
-
 #: Help of the options every command shares (one wording everywhere; see docs/cli.md).
 VERBOSE_HELP = "show library notes, data notes and the trainer's loss logs"
 QUIET_HELP = "no progress lines (errors and the final summary are still printed)"
@@ -69,23 +69,6 @@ def setup(task_files: list[Path] | None, verbose: bool) -> None:
 
     for f in task_files or []:
         register_task_file(f)
-
-
-def quiet_libraries(verbose: bool = False) -> None:
-    """Silence transformers' and datasets' own progress bars and notices (ours remain)."""
-    if verbose:
-        return
-    import os
-
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass
 
 
 def _task_names() -> set[str]:
@@ -114,17 +97,23 @@ class _TaskNotes(logging.Filter):
         return True
 
 
-def show_notes_for(tasks, verbose: bool = False) -> None:
-    """Data notes (carved splits, fallbacks) of ``tasks`` once each; other tasks' stay quiet.
+@contextlib.contextmanager
+def show_notes_for(tasks, verbose: bool = False) -> Iterator[None]:
+    """Inside the ``with`` block: data notes (carved splits, fallbacks) of ``tasks`` once
+    each; other tasks' stay quiet. The loggers' levels and filters are restored on exit.
 
     With ``--verbose`` every note is shown (nothing to do here).
     """
     if verbose:
+        yield
         return
     notes = _TaskNotes(tasks)
-    for name in NOISY_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.WARNING)
-        for f in [f for f in logger.filters if isinstance(f, _TaskNotes)]:
-            logger.removeFilter(f)
-        logger.addFilter(notes)
+    loggers = [logging.getLogger(name) for name in NOISY_LOGGERS]
+    with logger_levels(NOISY_LOGGERS, logging.WARNING):
+        for logger in loggers:
+            logger.addFilter(notes)
+        try:
+            yield
+        finally:
+            for logger in loggers:
+                logger.removeFilter(notes)

@@ -40,7 +40,7 @@ from taskdiff.transfer.training import TrainConfig
 log = logging.getLogger(__name__)
 
 __all__ = ["EXECUTORS", "EstimateOptions", "ExecutorOptions", "MixtureSpec", "RayOptions", "SlurmOptions",
-           "Study", "StudyConfig", "load_study", "mixture_name", "model_slug"]
+           "Study", "StudyConfig", "load_study", "mixture_name", "model_slug", "target_languages"]
 
 EXECUTORS = ("local", "gpu-pool", "slurm", "ray")
 PHASES = ("intermediate", "target", "evaluation", "profile")
@@ -276,7 +276,6 @@ class Study:
 
     def languages_of(self, target: str) -> list[str]:
         """The evaluation languages of a target: the requested ones it has, or all of its own."""
-        from taskdiff.transfer.pipeline import target_languages
         from taskdiff.transfer.tasks import get_task
 
         return target_languages(get_task(target), self.config.target_languages.get(target, self.config.languages))
@@ -308,6 +307,13 @@ class Study:
 
         return Workspace(RunStore(self.store), self.data_dir, self.config.max_examples, progress=progress,
                          trust_remote_code=self.config.trust_remote_code)
+
+
+def target_languages(task, requested: list[str] | None) -> list[str]:
+    """The requested languages a target task has (all of its languages when none requested)."""
+    if not requested:
+        return list(task.languages)
+    return [lang for lang in requested if lang in task.languages]
 
 
 def _mixture_task(spec: MixtureSpec):

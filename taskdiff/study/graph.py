@@ -16,86 +16,22 @@ A study compiles in two steps:
    is done here too. Resolving reads the data (run ids contain data fingerprints).
 
 Profile nodes are runs of kind ``study_profile`` that wrap
-:func:`taskdiff.difficulty.api.profile_task` and keep the profile JSON.
+:func:`taskdiff.difficulty.api.profile_task` and keep the profile JSON. :class:`Node` and
+:func:`~taskdiff.study.node.node_spec` live in :mod:`taskdiff.study.node` (the job unit).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 from taskdiff.errors import ConfigError
+from taskdiff.study.node import BASE, KINDS, Node, node_key, node_spec
+from taskdiff.transfer.tasks import get_task
 
-__all__ = ["KINDS", "Node", "Plan", "StudyGraph", "parse_shard", "plan_study", "profile_spec", "resolve",
-           "shard_index"]
-
-KINDS = ("intermediate", "target", "evaluation", "profile")
-BASE = "none"
-PROFILE_KIND = "study_profile"
-
-
-@dataclass
-class Node:
-    """One run of a study.
-
-    ``key`` identifies the node in the plan (before data are read); ``run_id`` is its run
-    store id once resolved; ``deps`` are the run ids it needs; ``parent`` is what the run's
-    spec names as its encoder / model (``base:<model>`` or a run id).
-    """
-
-    key: str
-    kind: str
-    model: str
-    task: str
-    seed: int | None = None
-    intermediate: str | None = None
-    language: str | None = None
-    dep_keys: tuple[str, ...] = ()
-    retrieval: bool = False
-    run_id: str | None = None
-    deps: tuple[str, ...] = ()
-    parent: str | None = None
-    multi_model: bool = field(default=False, repr=False)
-
-    @property
-    def label(self) -> str:
-        """A human description (``eval xnli/de <- mnli seed 1``)."""
-        if self.kind == "intermediate":
-            text = f"intermediate {self.task} seed {self.seed}"
-        elif self.kind == "target":
-            text = f"target {self.task} <- {self.intermediate} seed {self.seed}"
-        elif self.kind == "evaluation":
-            text = f"eval {self.task}/{self.language} <- {self.intermediate} seed {self.seed}"
-        else:
-            text = f"profile {self.task}"
-        return f"{text} [{self.model}]" if self.multi_model else text
-
-    @property
-    def run_key(self) -> str:
-        """The key of the run this entry reads: entries with equal run keys share one run
-        (a retrieval evaluation of the base encoder does not depend on the seed)."""
-        if self.kind == "evaluation" and self.retrieval and self.intermediate == BASE:
-            return _key(self.kind, self.model, BASE, self.task, self.language, None)
-        return self.key
-
-    def to_dict(self) -> dict:
-        """JSON-able (for workers and the study manifest)."""
-        d = dataclasses.asdict(self)
-        d["dep_keys"], d["deps"] = list(self.dep_keys), list(self.deps)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Node":
-        d = dict(d)
-        d["dep_keys"], d["deps"] = tuple(d.get("dep_keys", ())), tuple(d.get("deps", ()))
-        return cls(**{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(cls)}})
-
-
-def _key(kind: str, model: str, intermediate: str | None, task: str, language: str | None, seed: int | None) -> str:
-    return f"{kind}|{model}|{intermediate or ''}|{task}|{language or ''}|{'' if seed is None else seed}"
-
+__all__ = ["KINDS", "Node", "Plan", "StudyGraph", "parse_shard", "plan_study", "resolve", "shard_index"]
 
 @dataclass
 class Plan:
@@ -117,14 +53,9 @@ class Plan:
             out[n.kind] += 1
         return out
 
-    def by_key(self) -> dict[str, Node]:
-        return {n.key: n for n in self.nodes}
-
 
 def plan_study(study) -> Plan:
     """Enumerate the nodes of a :class:`~taskdiff.study.config.Study` (no data read)."""
-    from taskdiff.transfer.tasks import get_task
-
     cfg = study.config
     multi = len(cfg.models) > 1
     nodes: list[Node] = []
@@ -132,7 +63,7 @@ def plan_study(study) -> Plan:
         for seed in cfg.seeds:
             encoders: dict[str, str | None] = {BASE: None}
             for name in study.intermediates:
-                node = Node(_key("intermediate", model, None, name, None, seed), "intermediate", model, name, seed,
+                node = Node(node_key("intermediate", model, None, name, None, seed), "intermediate", model, name, seed,
                             intermediate=name, multi_model=multi)
                 nodes.append(node)
                 encoders[name] = node.key
@@ -142,54 +73,21 @@ def plan_study(study) -> Plan:
                 for inter, enc_key in encoders.items():
                     enc_deps = (enc_key,) if enc_key else ()
                     if task.trainable:
-                        t = Node(_key("target", model, inter, target, None, seed), "target", model, target, seed,
+                        t = Node(node_key("target", model, inter, target, None, seed), "target", model, target, seed,
                                  intermediate=inter, dep_keys=enc_deps, multi_model=multi)
                         nodes.append(t)
                         eval_deps: tuple[str, ...] = (t.key,)
                     else:
                         eval_deps = enc_deps
                     for lang in langs:
-                        nodes.append(Node(_key("evaluation", model, inter, target, lang, seed), "evaluation", model,
+                        nodes.append(Node(node_key("evaluation", model, inter, target, lang, seed), "evaluation", model,
                                           target, seed, intermediate=inter, language=lang, dep_keys=eval_deps,
                                           retrieval=not task.trainable, multi_model=multi))
         if cfg.measures:
             for name in study.intermediates:
-                nodes.append(Node(_key("profile", model, None, name, None, cfg.profile_seed), "profile", model, name,
+                nodes.append(Node(node_key("profile", model, None, name, None, cfg.profile_seed), "profile", model, name,
                                   cfg.profile_seed, multi_model=multi))
     return Plan(nodes)
-
-
-def profile_spec(ws, study, task, model: str):
-    """The spec of a study's profile run of ``task`` (kind ``study_profile``)."""
-    from taskdiff.provenance import data_fingerprint
-    from taskdiff.transfer.phases import _task_ref
-    from taskdiff.transfer.store import RunSpec
-
-    train = ws.rows(task, "train", task.train_language)
-    return RunSpec(PROFILE_KIND, {"task": _task_ref(task), "model": model, "measures": list(study.config.measures),
-                                  "seed": study.config.profile_seed, "max_examples": ws.max_examples,
-                                  "data": data_fingerprint(train.rows)})
-
-
-def node_spec(node: Node, study, ws, parent: str | None):
-    """The run spec of ``node`` given its parent's id (what the worker recomputes)."""
-    from taskdiff.transfer.phases import eval_spec, train_spec
-    from taskdiff.transfer.tasks import get_task
-
-    cfg = study.config
-    task = get_task(node.task)
-    if node.kind == "intermediate":
-        return train_spec("intermediate", ws, task, f"base:{node.model}", node.seed, cfg.intermediate_train)
-    if node.kind == "target":
-        return train_spec("target", ws, task, parent, node.seed, cfg.target_train)
-    if node.kind == "evaluation":
-        from taskdiff.transfer.retrieval_eval import retrieval_run_key
-
-        extra = retrieval_run_key(cfg.retrieval_layer, cfg.pooling) if node.retrieval else None
-        return eval_spec(ws, task, parent, node.language, extra)
-    if node.kind == "profile":
-        return profile_spec(ws, study, task, node.model)
-    raise ValueError(f"unknown node kind {node.kind!r}")
 
 
 def resolve(plan: Plan, study, ws) -> "StudyGraph":

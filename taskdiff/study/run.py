@@ -7,171 +7,38 @@ selected shard / phases to the executor as soon as its dependencies are done
 (:func:`schedule`), and writes ``gains.csv``, ``scores.csv``, ``gains.parquet`` and
 ``profiles/<task>.json`` once every evaluation is done (:func:`collect`).
 
-:func:`execute_node` runs one node by its run id in whatever process the executor chose:
-it rebuilds the study from its payload (once per process), recomputes the node's spec
-(refusing to run when the data changed since planning) and calls the same phase
-functions as ``taskdiff transfer`` through :meth:`~taskdiff.transfer.store.RunStore.get_or_run`
-— so a finished run is a cache hit, a killed one resumes from its checkpoints, and two
-processes never run the same run at once.
+What runs per node is the job of :mod:`taskdiff.study.node`
+(:func:`~taskdiff.study.node.execute_node`), handed to the executor by :func:`run_study`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from taskdiff.errors import TaskdiffError
+from taskdiff.io import atomic_write_json, atomic_write_text
+from taskdiff.progress import format_seconds
+from taskdiff.study.executors import make_executor
+from taskdiff.study.graph import StudyGraph, plan_study, resolve
+from taskdiff.study.node import DependencyNotDoneError, Job, StudyError, execute_node
+from taskdiff.transfer.gains import score_rows, write_tables
+from taskdiff.transfer.models import resolve_model
+from taskdiff.transfer.store import RunResult
 
 log = logging.getLogger(__name__)
 
 __all__ = ["DependencyNotDoneError", "ScheduleResult", "StudyError", "StudyResult", "collect", "execute_node",
-           "run_study", "schedule", "write_manifest"]
+           "run_study", "schedule", "study_scores", "write_manifest"]
 
 MANIFEST = "study.json"
 _ORDER = {"intermediate": 0, "target": 1, "evaluation": 2, "profile": 3}
-
-
-class StudyError(TaskdiffError):
-    """A study cannot go on as planned (changed data, a missing dependency ...)."""
-
-
-class DependencyNotDoneError(StudyError):
-    """A node was started before a run it needs was done."""
-
-
-# ------------------------------------------------------------------------------ one node
-_CONTEXT: dict[str, tuple] = {}
-
-
-def quiet_libraries() -> None:
-    """Silence transformers' / datasets' progress bars and notices in worker processes."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass
-
-
-def _context(payload: dict):
-    """The study and workspace of a payload, built once per process (rows are cached)."""
-    import hashlib
-    import json
-
-    from taskdiff.study.config import Study
-
-    key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-    if key not in _CONTEXT:
-        quiet_libraries()
-        if not os.environ.get("TASKDIFF_STUDY_VERBOSE"):  # data notes are kept in every run's metrics
-            for name in ("taskdiff.transfer.data", "taskdiff.transfer.phases"):
-                logging.getLogger(name).setLevel(logging.ERROR)
-        study = Study.from_payload(payload)
-        _CONTEXT.clear()  # one study per worker process at a time; drop cached rows of another
-        _CONTEXT[key] = (study, study.workspace(progress=False))
-    return _CONTEXT[key]
-
-
-def marker_done(store, run_id: str) -> bool:
-    """Cheap check: a ``DONE`` marker of this run exists (no checksums; the scheduler
-    verified them fully before submitting)."""
-    from taskdiff.io import read_json
-
-    try:
-        done = read_json(store.run_dir(run_id) / "DONE")
-    except (OSError, TaskdiffError):
-        return False
-    return isinstance(done, dict) and done.get("run_id") == run_id
-
-
-def _encoder_path(store, parent: str, base_path: Callable[[], str]) -> str:
-    if parent.startswith("base:"):
-        return base_path()
-    return str(store.run_dir(parent) / "encoder")
-
-
-def execute_node(payload: dict, node: dict) -> dict:
-    """Run (or find done) one node of a study; returns ``{"run_id", "hit", "seconds", "where"}``.
-
-    Parameters
-    ----------
-    payload : dict
-        :meth:`Study.to_payload() <taskdiff.study.config.Study.to_payload>`.
-    node : dict
-        :meth:`Node.to_dict() <taskdiff.study.graph.Node.to_dict>` of a resolved node.
-
-    Raises
-    ------
-    DependencyNotDoneError
-        If a run the node needs is not done.
-    StudyError
-        If the node's spec computed here differs from the planned one (data changed).
-    """
-    import platform
-
-    from taskdiff.study.graph import Node, node_spec
-    from taskdiff.transfer.models import resolve_model
-    from taskdiff.transfer.phases import run_evaluation, run_training
-    from taskdiff.transfer.tasks import get_task
-
-    start = time.perf_counter()
-    study, ws = _context(payload)
-    n = Node.from_dict(node)
-    store, cfg = ws.store, study.config
-    missing = [d for d in n.deps if not marker_done(store, d)]
-    if missing:
-        raise DependencyNotDoneError(f"{n.label} ({n.run_id}) needs {', '.join(missing)}, not done yet")
-    spec = node_spec(n, study, ws, n.parent)
-    if spec.run_id != n.run_id:
-        raise StudyError(f"{n.label}: planned as run {n.run_id} but its spec is now {spec.run_id} "
-                         "(the data or task config changed since the study was planned); re-run the study")
-    task = get_task(n.task)
-
-    def base_path() -> str:
-        return resolve_model(n.model, store.root)
-
-    if n.kind == "intermediate":
-        result = run_training(ws, spec, task, base_path(), cfg.intermediate_train, keep="encoder")
-    elif n.kind == "target":
-        result = run_training(ws, spec, task, _encoder_path(store, n.parent, base_path), cfg.target_train,
-                              keep="model")
-    elif n.kind == "evaluation" and n.retrieval:
-        from taskdiff.transfer.retrieval_eval import retrieval_metrics
-
-        encoder = _encoder_path(store, n.parent, base_path)
-        result = store.get_or_run(spec, lambda handle: retrieval_metrics(
-            ws, task, encoder, n.language, cfg.retrieval_layer, cfg.pooling))
-    elif n.kind == "evaluation":
-        result = run_evaluation(ws, spec, task, str(store.run_dir(n.parent) / "model"), n.language)
-    elif n.kind == "profile":
-        result = store.get_or_run(spec, lambda handle: _profile(handle, study, ws, n))
-    else:
-        raise StudyError(f"unknown node kind {n.kind!r}")
-    return {"run_id": result.run_id, "hit": result.hit, "seconds": time.perf_counter() - start,
-            "where": f"{platform.node()}:{os.getpid()}"}
-
-
-def _profile(handle, study, ws, node) -> dict:
-    from taskdiff.difficulty.api import profile_task
-    from taskdiff.io import atomic_write_text
-
-    prof = profile_task(node.task, node.model, measures=list(study.config.measures), data_dir=ws.data_dir,
-                        store=ws.store.root, max_examples=ws.max_examples, seed=study.config.profile_seed,
-                        progress=False)
-    atomic_write_text(handle.file("profile.json"), prof.to_json())
-    handle.track("profile.json")
-    return {"task": node.task, "model": node.model, "measures": list(study.config.measures)}
 
 
 # ------------------------------------------------------------------------------ scheduling
@@ -309,6 +176,7 @@ class StudyResult:
     executor: str = ""
     manifest: Path | None = None
     detached: bool = False
+    graph: StudyGraph | None = None
 
     @property
     def ok(self) -> bool:
@@ -317,10 +185,6 @@ class StudyResult:
 
 def write_manifest(study, graph, out: Path) -> Path:
     """``OUT/study.json``: the config, store, data dir and every node (for ``taskdiff status``)."""
-    from datetime import datetime, timezone
-
-    from taskdiff.io import atomic_write_json
-
     record = {"format": 1, "name": study.config.name, "config_file": study.source,
               "config": study.config.model_dump(mode="json"), "store": str(study.store),
               "data_dir": str(study.data_dir) if study.data_dir else None,
@@ -336,25 +200,17 @@ def collect(study, graph, store) -> tuple[dict[str, dict], dict[str, int]]:
 
     Returns ``({model: {"gains": path, ...}}, {model: evaluations not done})``.
     """
-    from taskdiff.io import atomic_write_text
-    from taskdiff.transfer.gains import score_rows, write_tables
-    from taskdiff.transfer.store import RunResult
-
     written, incomplete = {}, {}
     for model in study.config.models:
         out = study.out_dir(model)
         if out is None:
             continue
-        evals = [n for n in graph.entries if n.kind == "evaluation" and n.model == model]
-        missing = [n for n in evals if not store.is_done(n.run_id)]
         paths: dict = {}
-        if missing:
-            incomplete[model] = len(missing)
+        scores = study_scores(graph, store, model)
+        if scores is None:
+            incomplete[model] = sum(n.kind == "evaluation" and n.model == model and not store.is_done(n.run_id)
+                                    for n in graph.entries)
         else:
-            scores = []
-            for n in evals:
-                result = RunResult(store.load_metrics(n.run_id), True, n.run_id, store.run_dir(n.run_id))
-                scores.extend(score_rows(n.intermediate, n.task, n.language, n.seed, result))
             paths.update(write_tables(scores, out))
         for n in graph:
             if n.kind == "profile" and n.model == model and store.is_done(n.run_id):
@@ -365,9 +221,19 @@ def collect(study, graph, store) -> tuple[dict[str, dict], dict[str, int]]:
     return written, incomplete
 
 
-def _printer(total: int, stream=None) -> Callable:
-    from taskdiff.progress import format_seconds
+def study_scores(graph, store, model: str) -> list[dict] | None:
+    """The score rows of ``model``'s evaluations, in plan order; None while one is not done."""
+    evals = [n for n in graph.entries if n.kind == "evaluation" and n.model == model]
+    if any(not store.is_done(n.run_id) for n in evals):
+        return None
+    scores: list[dict] = []
+    for n in evals:
+        result = RunResult(store.load_metrics(n.run_id), True, n.run_id, store.run_dir(n.run_id))
+        scores.extend(score_rows(n.intermediate, n.task, n.language, n.seed, result))
+    return scores
 
+
+def _printer(total: int, stream=None) -> Callable:
     stream = stream or sys.stderr
     count = {"done": 0}
     last_wait = {"t": 0.0}
@@ -402,7 +268,8 @@ def _printer(total: int, stream=None) -> Callable:
 
 def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[int, int] | None = None,
               phases: Iterable[str] | None = None, progress: bool = True, wait_external: float | None = None,
-              detach: bool = False, on_event: Callable | None = None) -> StudyResult:
+              detach: bool = False, on_event: Callable | None = None, ws=None,
+              job: Job = execute_node) -> StudyResult:
     """Run (or finish) a study; returns a :class:`StudyResult`.
 
     Parameters
@@ -425,12 +292,14 @@ def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[
         selection whose dependencies are not done stops at once and says so).
     detach : bool
         Slurm with ``dependencies: afterok``: submit everything and return.
+    on_event : callable, optional
+        ``on_event(kind, node, info)`` for every scheduling event (default: progress lines).
+    ws : Workspace, optional
+        The workspace that plans the study (default: ``study.workspace()``).
+    job : callable, default :func:`~taskdiff.study.node.execute_node`
+        What the executor runs per node (see :mod:`taskdiff.study.node`).
     """
-    from taskdiff.study.executors import make_executor
-    from taskdiff.study.graph import plan_study, resolve
-
-    quiet_libraries()
-    ws = study.workspace(progress=False)
+    ws = ws if ws is not None else study.workspace(progress=False)
     graph = resolve(plan_study(study), study, ws)
     manifest = write_manifest(study, graph, study.out) if study.out is not None else None
     selected = graph.select(shard, phases)
@@ -438,30 +307,33 @@ def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[
         wait_external = 0.0
     ex = executor if executor is not None and not isinstance(executor, str) else make_executor(
         executor or study.config.executor.kind, study, workers=workers, detach=detach)
-    opts = study.config.executor
-    if progress:
-        print(f"study {study.config.name}: {len(graph)} runs ({', '.join(f'{v} {k}' for k, v in graph.counts().items())})"
-              f"; {len(selected)} selected, on {ex.describe()}", file=sys.stderr, flush=True)
+    say = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else (lambda text: None)
+    say(f"study {study.config.name}: {len(graph)} runs ({', '.join(f'{v} {k}' for k, v in graph.counts().items())})"
+        f"; {len(selected)} selected, on {ex.describe()}")
     needed = {n.run_id for n in selected} | {d for n in selected for d in n.deps}
     states = verified_states(ws.store, needed)
     pending = [n for n in selected if states[n.run_id] != "done"]
-    if progress:
-        print(f"  {len(selected) - len(pending)} of them are done; {len(pending)} to run", file=sys.stderr, flush=True)
-    from taskdiff.transfer.models import resolve_model
-
+    say(f"  {len(selected) - len(pending)} of them are done; {len(pending)} to run")
     for model in sorted({n.model for n in pending}):  # fail early on a bad name; build tiny / e5 once, here
         resolve_model(model, ws.store.root)
     if pending:
-        ex.start(study.to_payload())
-        try:
-            sched = schedule(graph, selected, ex, ws.store, retries=opts.retries, poll_s=opts.poll_s,
-                             wait_external=wait_external, states=states,
-                             on_event=on_event or (_printer(len(pending)) if progress else None))
-            ex.close()
-        except BaseException:
-            ex.close(cancel=True)
-            raise
+        sched = _run_pending(study, graph, selected, ex, ws.store, states, wait_external, job,
+                             on_event or (_printer(len(pending)) if progress else None))
     else:  # nothing to run: no worker, job or cluster is started
         sched = ScheduleResult(done_before=[n.run_id for n in selected])
     tables, incomplete = (collect(study, graph, ws.store) if study.out is not None and not ex.detached else ({}, {}))
-    return StudyResult(graph.counts(), sched, tables, incomplete, ex.describe(), manifest, bool(ex.detached))
+    return StudyResult(graph.counts(), sched, tables, incomplete, ex.describe(), manifest, bool(ex.detached), graph)
+
+
+def _run_pending(study, graph, selected, ex, store, states, wait_external, job, on_event) -> ScheduleResult:
+    """Start ``ex`` with the job, schedule the selection, close it (cancelling work on an error)."""
+    opts = study.config.executor
+    ex.start(study.to_payload(), job)
+    try:
+        sched = schedule(graph, selected, ex, store, retries=opts.retries, poll_s=opts.poll_s,
+                         wait_external=wait_external, states=states, on_event=on_event)
+        ex.close()
+    except BaseException:
+        ex.close(cancel=True)
+        raise
+    return sched

@@ -4,10 +4,14 @@ The scheduler (:func:`taskdiff.study.run.schedule`) owns the graph; an executor 
 runs nodes. It calls :meth:`Executor.start` once with the study payload, then repeatedly
 :meth:`Executor.submit` with nodes that may start (their dependencies are done, or, for an
 executor with ``chains = True``, already submitted to it) and :meth:`Executor.wait` for
-:class:`Outcome`\\ s, and finally :meth:`Executor.close`. Each node runs
-:func:`taskdiff.study.run.execute_node`, which goes through
+:class:`Outcome`\\ s, and finally :meth:`Executor.close`.
+
+The work per node is the *job* given to :meth:`Executor.start`: a callable
+``job(payload, node_dict) -> {"run_id", "hit", "seconds", "where"}``. A study passes
+:func:`taskdiff.study.node.execute_node` (the default), which goes through
 :meth:`~taskdiff.transfer.store.RunStore.get_or_run`: two executors (or shards) asking for
-the same run never run it twice, and a killed run resumes from its checkpoints.
+the same run never run it twice, and a killed run resumes from its checkpoints. A test
+passes a fake job (:mod:`taskdiff.testing.jobs`) and needs no study at all.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from typing import Sequence
+
+from taskdiff.study.node import Job, execute_node
 
 __all__ = ["Executor", "Outcome"]
 
@@ -47,13 +53,22 @@ class Executor(abc.ABC):
     #: Whether results arrive while the study process waits (False: submit and exit).
     detached = False
 
-    def start(self, payload: dict) -> None:
-        """Prepare to run nodes of the study described by ``payload`` (``Study.to_payload()``)."""
-        self.payload = payload
+    def start(self, payload: dict, job: Job = execute_node) -> None:
+        """Prepare to run ``job(payload, node.to_dict())`` for every node submitted.
+
+        Parameters
+        ----------
+        payload : dict
+            What the job needs besides the node (a study's ``Study.to_payload()``).
+        job : callable, default :func:`~taskdiff.study.node.execute_node`
+            The work per node; an executor that runs it in another process needs it
+            importable by name (a module-level function).
+        """
+        self.payload, self.job = payload, job
 
     @abc.abstractmethod
     def submit(self, nodes: Sequence, after: dict[str, str] | None = None) -> None:
-        """Queue ``nodes`` (:class:`~taskdiff.study.graph.Node`); ``after`` maps a run id
+        """Queue ``nodes`` (:class:`~taskdiff.study.node.Node`); ``after`` maps a run id
         still in flight to the executor's reference for it (chaining executors only)."""
 
     @abc.abstractmethod

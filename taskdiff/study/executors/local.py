@@ -2,14 +2,16 @@
 
 Each worker is a long-lived process started with the ``spawn`` context (no inherited
 torch or CUDA state); it imports the libraries once, keeps its data rows cached, and runs
-the nodes the study process sends it one by one through
-:func:`taskdiff.study.run.execute_node`. The study process watches each worker's pipe and
+the nodes the study process sends it one by one through the executor's job (a study's:
+:func:`taskdiff.study.node.execute_node`). The study process watches each worker's pipe and
 its process sentinel, so a worker that dies (``SIGKILL``, OOM killer) is noticed at once:
 its node is reported with ``worker_died`` (the scheduler reruns it, resuming from the
 run's checkpoints) and a fresh worker takes the slot. Workers die with the study process
 (Linux ``PR_SET_PDEATHSIG``), releasing their runs' locks.
 
-``workers=0`` runs nodes inside the study process (for debugging and tests).
+``workers=0`` runs nodes inside the study process (for debugging and tests); with
+``raise_errors=True`` a node's exception then propagates as from a plain call (what
+:func:`taskdiff.study.transfer.run_transfer` uses).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Sequence
 
+from taskdiff.logs import quiet_libraries
 from taskdiff.study.executors.base import Executor, Outcome, format_exception
+from taskdiff.study.node import Job, execute_node
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +47,14 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def worker_main(conn, payload: dict, device: str | None, parent_pid: int) -> None:
-    """A worker's loop: receive ``("run", node)``, answer ``("ok", result)`` or ``("error", text)``."""
+def worker_main(conn, payload: dict, device: str | None, parent_pid: int, job: Job = execute_node) -> None:
+    """A worker's loop: receive ``("run", node)``, run ``job(payload, node)``, answer
+    ``("ok", result)`` or ``("error", text, trace)``."""
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the study process decides how to stop
-    from taskdiff.study.run import execute_node
-
+    quiet_libraries()  # this process is ours: transformers' bars and notices off
     while True:
         try:
             msg = conn.recv()
@@ -59,7 +63,7 @@ def worker_main(conn, payload: dict, device: str | None, parent_pid: int) -> Non
         if not msg or msg[0] != "run":
             return
         try:
-            result = execute_node(payload, msg[1])
+            result = job(payload, msg[1])
         except BaseException as exc:  # report every failure; the store wrote ERROR.json
             try:
                 conn.send(("error", format_exception(exc), traceback.format_exc(limit=8)))
@@ -89,9 +93,10 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, workers: int = 1, devices: Sequence[str | None] | None = None):
+    def __init__(self, workers: int = 1, devices: Sequence[str | None] | None = None, *, raise_errors: bool = False):
         if workers < 0:
             raise ValueError("workers must be >= 0")
+        self.raise_errors = raise_errors
         self.devices = list(devices) if devices is not None else [None] * workers
         self.workers = len(self.devices)
         self.queue: deque = deque()
@@ -102,25 +107,21 @@ class LocalExecutor(Executor):
             return f"{self.name} (in this process)"
         return f"{self.name} ({self.workers} worker process{'es' if self.workers != 1 else ''})"
 
-    def start(self, payload: dict) -> None:
+    def start(self, payload: dict, job: Job = execute_node) -> None:
         import multiprocessing as mp
 
-        super().start(payload)
+        super().start(payload, job)
         self._ctx = mp.get_context("spawn")
         os.environ.setdefault("TASKDIFF_WORKERS", str(max(1, self.workers)))  # workers share the cores: threads.py
         self.slots = [self._spawn(device) for device in self.devices]
 
     def _spawn(self, device: str | None) -> _Slot:
         parent, child = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(target=worker_main, args=(child, self.payload, device, os.getpid()),
+        proc = self._ctx.Process(target=worker_main, args=(child, self.payload, device, os.getpid(), self.job),
                                  name="taskdiff-study-worker", daemon=True)
         proc.start()
         child.close()
         return _Slot(proc, parent, device)
-
-    def worker_pids(self) -> list[int]:
-        """Process ids of the live workers."""
-        return [s.process.pid for s in self.slots if s.process.is_alive()]
 
     def submit(self, nodes: Sequence, after: dict[str, str] | None = None) -> None:
         self.queue.extend(nodes)
@@ -186,15 +187,15 @@ class LocalExecutor(Executor):
         return outcomes
 
     def _wait_inline(self) -> list[Outcome]:
-        from taskdiff.study.run import execute_node
-
         if not self.queue:
             return []
         node = self.queue.popleft()
         start = time.perf_counter()
         try:
-            result = execute_node(self.payload, node.to_dict())
+            result = self.job(self.payload, node.to_dict())
         except Exception as exc:  # noqa: BLE001 - reported as the node's failure
+            if self.raise_errors:
+                raise
             log.debug("node %s failed", node.run_id, exc_info=True)
             return [Outcome(node.run_id, False, error=format_exception(exc), seconds=time.perf_counter() - start)]
         return [Outcome(node.run_id, True, hit=bool(result["hit"]), seconds=result["seconds"], where=result["where"])]

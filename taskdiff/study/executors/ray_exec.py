@@ -17,7 +17,9 @@ import os
 from typing import Sequence
 
 from taskdiff.errors import ConfigError
+from taskdiff.logs import quiet_libraries
 from taskdiff.study.executors.base import Executor, Outcome, format_exception
+from taskdiff.study.node import Job, execute_node
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +35,10 @@ def import_ray():
     return ray
 
 
-def _run_node(payload: dict, node: dict) -> dict:
-    from taskdiff.study.run import execute_node
-
-    return execute_node(payload, node)
+def _run_node(job: Job, payload: dict, node: dict) -> dict:
+    """A Ray task: ``job(payload, node)`` in a Ray worker process."""
+    quiet_libraries()
+    return job(payload, node)
 
 
 class RayExecutor(Executor):
@@ -53,8 +55,8 @@ class RayExecutor(Executor):
         where = self.opts.address or "a local instance"
         return f"ray ({where})"
 
-    def start(self, payload: dict) -> None:
-        super().start(payload)
+    def start(self, payload: dict, job: Job = execute_node) -> None:
+        super().start(payload, job)
         ray = import_ray()
         self.ray = ray
         if not ray.is_initialized():
@@ -79,7 +81,7 @@ class RayExecutor(Executor):
 
     def submit(self, nodes: Sequence, after: dict[str, str] | None = None) -> None:
         for n in nodes:
-            self.refs[self.remote.remote(self.payload_ref, n.to_dict())] = n.run_id
+            self.refs[self.remote.remote(self.job, self.payload_ref, n.to_dict())] = n.run_id
 
     def wait(self, timeout: float | None = None) -> list[Outcome]:
         if not self.refs:

@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Sequence
 
 from taskdiff.errors import ConfigError
+from taskdiff.logs import quiet_libraries
 from taskdiff.study.executors.base import Executor, Outcome, format_exception
+from taskdiff.study.node import Job, execute_node
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +50,20 @@ def import_submitit():
 
 
 class NodeJob:
-    """The callable a Slurm job runs: one study node; checkpointable (requeued as is).
+    """The callable a Slurm job runs: ``job(payload, node)`` for one node; checkpointable
+    (requeued as is).
 
     Resumption needs no state of ours: the run store keeps the run's epoch checkpoints,
-    and :func:`~taskdiff.study.run.execute_node` picks them up when the job restarts.
+    and the study's job (:func:`~taskdiff.study.node.execute_node`) picks them up when the
+    job restarts.
     """
 
-    def __init__(self, payload: dict):
-        self.payload = payload
+    def __init__(self, payload: dict, job: Job = execute_node):
+        self.payload, self.job = payload, job
 
     def __call__(self, node: dict) -> dict:
-        from taskdiff.study.run import execute_node
-
-        return execute_node(self.payload, node)
+        quiet_libraries()  # a Slurm job's process is ours
+        return self.job(self.payload, node)
 
     def __submitit_checkpoint__(self, *args, **kwargs):
         import submitit
@@ -95,8 +98,8 @@ class SlurmExecutor(Executor):
         mode = "afterok chains" if self.chains else "phase by phase"
         return f"slurm via submitit (cluster {self.cluster}, {mode}, array cap {self.opts.array_parallelism})"
 
-    def start(self, payload: dict) -> None:
-        super().start(payload)
+    def start(self, payload: dict, job: Job = execute_node) -> None:
+        super().start(payload, job)
         submitit = import_submitit()
         cluster = None if self.opts.cluster == "auto" else self.opts.cluster
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -112,7 +115,7 @@ class SlurmExecutor(Executor):
         self.detached = self.want_detach and self.chains
         if self.want_detach and not self.chains:
             log.warning("slurm: --detach needs 'dependencies: afterok' on a Slurm cluster; waiting instead")
-        self.job_fn = NodeJob(payload)
+        self.job_fn = NodeJob(payload, job)
         params = {"name": f"taskdiff-{self.study_name}", "gpus_per_node": self.opts.gpus_per_node,
                   "cpus_per_task": self.opts.cpus_per_task, "slurm_array_parallelism": self.opts.array_parallelism}
         if self.opts.mem_gb is not None:
