@@ -55,6 +55,7 @@ def _ray(study, workers=None, detach=False):
 _EXECUTORS: Registry = Registry("executor")
 for _name, _factory in {"local": _local, "gpu-pool": _gpu_pool, "slurm": _slurm, "ray": _ray}.items():
     _EXECUTORS.register(_name, _factory)
+del _name, _factory
 
 
 def register_executor(name: str, factory: Callable, *, overwrite: bool = False) -> None:
