@@ -35,6 +35,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_csv",
     "dumps_json",
+    "format_conllu",
     "is_temp_file",
     "read_json",
     "remove_temp_files",
@@ -307,6 +308,22 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def format_conllu(sentences: Iterable[tuple[Sequence[str], Iterable[Sequence[str]]]]) -> str:
+    """CoNLL-U text: per sentence its comment lines, its token lines, then a blank line.
+
+    Parameters
+    ----------
+    sentences : iterable of (comments, tokens)
+        ``comments`` without the leading ``# `` (``"sent_id = x-0001"``); ``tokens`` the
+        ten fields of each word (ID, FORM, LEMMA, UPOS, XPOS, FEATS, HEAD, DEPREL, DEPS, MISC).
+    """
+    blocks = []
+    for comments, tokens in sentences:
+        lines = [f"# {c}" for c in comments] + ["\t".join(str(f) for f in fields) for fields in tokens]
+        blocks.append("\n".join(lines) + "\n\n")
+    return "".join(blocks)
 
 
 def read_json(path: str | Path) -> Any:

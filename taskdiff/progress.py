@@ -1,10 +1,11 @@
 """What the CLI tells the user while it works: one progress line per run, and a final summary.
 
-* :func:`training_progress` - a ``transformers`` callback that replaces the Trainer's own
-  printer and bars: on a terminal one :mod:`tqdm` bar per run (rate and ETA), otherwise
-  plain lines (start; every ``interval`` seconds step, rate and ETA; end). The Trainer's
-  log dicts (``{'loss': ...}``) go to the ``taskdiff.transfer.training`` logger at INFO
-  (shown with ``--verbose``), never to stdout.
+* :class:`taskdiff.transfer.trainer.TrainingProgress` (there, because it subclasses
+  ``transformers.TrainerCallback``) replaces the Trainer's own printer and bars: on a
+  terminal one :mod:`tqdm` bar per run (rate and ETA), otherwise plain lines (start; every
+  ``interval`` seconds step, rate and ETA; end), with :func:`run_label` as its label and
+  :func:`format_seconds` for times. The Trainer's log dicts (``{'loss': ...}``) go to the
+  ``taskdiff.transfer.training`` logger at INFO (shown with ``--verbose``), never to stdout.
 * :class:`CountingStore` - a :class:`~taskdiff.transfer.store.RunStore` that counts the runs
   it trained and the runs it reused, for the summary line.
 * :func:`summary_line` - ``done in 1m 12s: 3 runs trained, 2 reused from the store``.
@@ -25,8 +26,8 @@ from pathlib import Path
 
 log = logging.getLogger("taskdiff.transfer.training")
 
-__all__ = ["CountingStore", "format_seconds", "plain_lines", "plain_progress", "set_plain_lines", "run_label", "stderr_is_terminal",
-           "summary_line", "training_progress"]
+__all__ = ["CountingStore", "format_seconds", "plain_lines", "plain_progress", "set_plain_lines", "run_label",
+           "stderr_is_terminal", "summary_line"]
 
 #: Seconds between two plain progress lines of one run.
 INTERVAL = 30.0
@@ -71,10 +72,6 @@ def format_seconds(seconds: float) -> str:
     return f"{h}h {m:02d}m"
 
 
-def _n(count, noun: str) -> str:
-    return f"{count:g} {noun}{'' if count == 1 else 's'}"
-
-
 def run_label(output_dir: str | Path) -> str:
     """``intermediate snli seed 1`` from the run's ``config.json`` (the run folder above ``output_dir``)."""
     import json
@@ -92,61 +89,6 @@ def run_label(output_dir: str | Path) -> str:
             parts.append(f"seed {c['seed']}")
         return " ".join(p for p in parts if p)
     return "training"
-
-
-def training_progress(label: str, *, interval: float = INTERVAL, stream=None):
-    """A ``TrainerCallback``: one bar (terminal) or a few plain lines (file) per training run."""
-    from transformers import TrainerCallback
-
-    class TrainingProgress(TrainerCallback):
-        def __init__(self):
-            self.stream = stream or sys.stderr
-            self.bar = None
-
-        def _say(self, text: str) -> None:
-            print(f"  {label}: {text}", file=self.stream, flush=True)
-
-        def on_train_begin(self, args, state, control, **kwargs):
-            self.t0 = self.last = time.monotonic()
-            self.first = state.global_step
-            self.total = state.max_steps
-            if stderr_is_terminal() and stream is None and not plain_lines():
-                from tqdm.auto import tqdm
-
-                self.bar = tqdm(total=self.total, initial=self.first, desc=label, unit="step", leave=False,
-                                file=self.stream, dynamic_ncols=True)
-            else:
-                resumed = f", resuming at step {self.first}" if self.first else ""
-                self._say(f"training started, {_n(self.total, 'step')} ({_n(args.num_train_epochs, 'epoch')}){resumed}")
-
-        def _rate(self, step: int) -> tuple[float, float]:
-            elapsed = time.monotonic() - self.t0
-            rate = (step - self.first) / elapsed if elapsed > 0 else 0.0
-            eta = (self.total - step) / rate if rate > 0 else float("inf")
-            return rate, eta
-
-        def on_step_end(self, args, state, control, **kwargs):
-            step = state.global_step
-            if self.bar is not None:
-                self.bar.update(step - self.bar.n)
-            elif time.monotonic() - self.last >= interval:
-                self.last = time.monotonic()
-                rate, eta = self._rate(step)
-                self._say(f"step {step}/{self.total} ({step / max(self.total, 1):.0%}), {rate:.2f} steps/s, "
-                          f"ETA {format_seconds(eta)}")
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            log.info("%s: %s", label, logs)
-
-        def on_train_end(self, args, state, control, **kwargs):
-            if self.bar is not None:
-                self.bar.close()
-                self.bar = None
-            rate, _ = self._rate(state.global_step)
-            self._say(f"training done, {_n(state.global_step, 'step')} in {format_seconds(time.monotonic() - self.t0)} "
-                      f"({rate:.2f} steps/s)")
-
-    return TrainingProgress()
 
 
 def _counting_store_class():

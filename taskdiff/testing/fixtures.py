@@ -34,6 +34,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from taskdiff.io import format_conllu
+
 SUBJECTS = ("man", "woman", "child", "teacher", "farmer", "doctor", "girl", "boy")
 OBJECTS = ("book", "apple", "ball", "letter", "cup", "door", "box", "song")
 ADJS = ("big", "small", "red", "old", "new", "happy")
@@ -315,13 +317,11 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def conllu_text(sentences: Sequence[list[dict[str, Any]]], prefix: str) -> str:
     """CoNLL-U for rendered sentences (``sent_id = {prefix}-{i:04d}``, ``text`` comments)."""
-    blocks = []
-    for i, toks in enumerate(sentences):
-        lines = [f"# sent_id = {prefix}-{i:04d}", f"# text = {' '.join(t['form'] for t in toks)}"]
-        lines += ["\t".join([str(k), t["form"], t["lemma"], t["upos"], t["xpos"], t["feats"], str(t["head"]),
-                             t["deprel"], f"{t['head']}:{t['deprel']}", "_"]) for k, t in enumerate(toks, start=1)]
-        blocks.append("\n".join(lines) + "\n\n")
-    return "".join(blocks)
+    return format_conllu(
+        ([f"sent_id = {prefix}-{i:04d}", f"text = {' '.join(t['form'] for t in toks)}"],
+         [[str(k), t["form"], t["lemma"], t["upos"], t["xpos"], t["feats"], str(t["head"]), t["deprel"],
+           f"{t['head']}:{t['deprel']}", "_"] for k, t in enumerate(toks, start=1)])
+        for i, toks in enumerate(sentences))
 
 
 def _write(root: Path, relative: str, content: str) -> None:

