@@ -318,6 +318,7 @@ def target_languages(task, requested: list[str] | None) -> list[str]:
 
 def _mixture_task(spec: MixtureSpec):
     """A registered-task config for a mixture; components must share format (and labels)."""
+    from taskdiff.transfer.formats import get_format
     from taskdiff.transfer.tasks import TaskConfig, get_task
 
     parts = [get_task(n) for n in spec.mixture]
@@ -327,7 +328,7 @@ def _mixture_task(spec: MixtureSpec):
             f"a mixture's tasks must share one format (one head is trained), found {formats}; "
             "train such tasks as separate intermediates")
     labels = {p.name: p.labels for p in parts}
-    if parts[0].format != "multiple_choice" and len({json.dumps(v) for v in labels.values()}) > 1:
+    if get_format(parts[0].format).labels_in_head and len({json.dumps(v) for v in labels.values()}) > 1:
         raise ConfigError(f"a mixture's tasks must share their labels, found {labels}")
     first = parts[0]
     return TaskConfig(name=mixture_name(spec), format=first.format, role="intermediate", labels=first.labels,

@@ -498,7 +498,7 @@ def task_config(spec: TaskSpec, languages: list[str], base: str, root: str) -> d
                         f", {spec.size} training examples, label noise {spec.label_noise:g}, "
                         f"ambiguity {spec.ambiguity:g})"),
         "languages": [base] if spec.role == "intermediate" else list(languages),
-        "train_language": base, "eval_split": "test", "max_length": 128 if fmt == "extractive_qa" else 64,
+        "train_language": base, "eval_split": "test", "max_length": 128 if spec.kind == "qa" else 64,
         "local": {"layout": "files", "root": root, "reader": reader, "files": file_patterns(spec),
                   "options": dict(options)},
         "citation": "taskdiff testbed (synthetic)", "license": "CC0 (generated)",

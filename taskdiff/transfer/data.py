@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from taskdiff.errors import ConfigError, DataError, TaskdiffError, safe_join
+from taskdiff.transfer.formats import get_format
 from taskdiff.transfer.tasks.config import TaskConfig
 
 log = logging.getLogger(__name__)
@@ -293,7 +294,7 @@ def _expected_file(task, data_dir, split: str, language: str) -> str:
 
 def _in_range(rows: list[dict], lo: float, hi: float, task: TaskConfig) -> list[dict]:
     salt = task.carve.salt if task.carve else "taskdiff"
-    if task.format == "retrieval":  # carve the queries; keep the whole candidate pool
+    if get_format(task.format).candidate_pool:  # carve the queries; keep the whole candidate pool
         return [r for r in rows if r["side"] != "source" or lo <= id_hash(r["id"], salt) < hi]
     return [r for r in rows if lo <= id_hash(r["id"], salt) < hi]
 
@@ -327,7 +328,7 @@ def _load_mixture(task, role, language, data_dir, max_examples) -> RoleData:
 def _cap(rows: list[dict], n: int | None, task: TaskConfig) -> list[dict]:
     if n is None or len(rows) <= n:
         return rows
-    if task.format != "retrieval":
+    if not get_format(task.format).candidate_pool:
         keep = set(sorted((r["id"] for r in rows), key=id_hash)[:n])
         return [r for r in rows if r["id"] in keep]
     sources = [r for r in rows if r["side"] == "source"]

@@ -44,7 +44,7 @@ def _run_batch(model, fmt, collate, feats, group, device, out) -> None:
         values = result[key].float().cpu().numpy()
         for row, i in enumerate(group):
             n = len(feats[i]["input_ids"])
-            out[key][i] = values[row, :n] if values.ndim >= 2 and fmt.name in ("tagging", "extractive_qa") else values[row]
+            out[key][i] = values[row, :n] if values.ndim >= 2 and fmt.per_position_outputs else values[row]
 
 
 def forward_outputs(model, fmt, tokenizer, encoded, precision: str = "fp32", batch_tokens: int = 16384,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from taskdiff.errors import DataError
+from taskdiff.transfer.formats import get_format
 
 
 def field_value(record: dict, spec: Any, origin: str, index: int) -> Any:
@@ -24,7 +25,7 @@ def hub_rows(ds, task) -> list[dict]:
     hub = task.hub
     names = hub.label_names
     origin = f"hub:{hub.path}"
-    rows = []
+    rows, fmt = [], get_format(task.format)
     for i, rec in enumerate(ds):
         row = {col: field_value(rec, spec, origin, i) for col, spec in hub.columns.items()}
         row.setdefault("id", str(rec.get("id", i)))
@@ -35,9 +36,5 @@ def hub_rows(ds, task) -> list[dict]:
             row["label"] = names[row["label"]]
         if names and "tags" in row:
             row["tags"] = [names[t] if isinstance(t, int) else t for t in row["tags"]]
-        if task.format == "extractive_qa":
-            row["answers"] = {"text": list(rec["answers"]["text"]), "answer_start": list(rec["answers"]["answer_start"])}
-            row.setdefault("context", rec["context"])
-            row.setdefault("question", rec["question"])
-        rows.append(row)
+        rows.append(fmt.hub_row(row, rec))
     return rows

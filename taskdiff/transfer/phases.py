@@ -50,9 +50,8 @@ class Workspace:
 
 def task_labels(task: TaskConfig, rows: list[dict]) -> list[str] | None:
     """The task's declared labels, or (tagging without a declared set) those of the training rows."""
-    if task.labels or task.format != "tagging":
-        return task.labels
-    return sorted({t for r in rows for t in r["tags"]})
+    observed = None if task.labels else get_format(task.format).observed_labels(rows)
+    return task.labels if observed is None else observed
 
 
 def primary_key(metric: str) -> str:
@@ -195,7 +194,7 @@ def _evaluate(ws: Workspace, task: TaskConfig, model_path: str, language: str) -
     fmt = get_format(task.format)
     rows = ws.rows(task, "evaluation", language)
     labels = json.loads((Path(model_path) / "config.json").read_text()).get("id2label")
-    labels = [labels[str(i)] for i in range(len(labels))] if labels and task.format != "multiple_choice" else None
+    labels = [labels[str(i)] for i in range(len(labels))] if labels and fmt.labels_in_head else None
     tokenizer = load_tokenizer(model_path, ws.trust_remote_code)
     model = fmt.auto_class().from_pretrained(model_path, trust_remote_code=ws.trust_remote_code)
     preds = predict(model, tokenizer, fmt, rows.rows, labels, task.max_length, resolve_precision("auto"),

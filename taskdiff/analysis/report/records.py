@@ -44,8 +44,10 @@ def chance_level(target: str, metric: str) -> float | None:
         task = get_task(target)
     except Exception:  # an unregistered target: no chance level is claimed
         return None
+    from taskdiff.transfer.formats import get_format
+
     labels = getattr(task, "labels", None)
-    if task.format in ("classification", "pair_classification") and labels:
+    if get_format(task.format).needs_labels and labels:
         return 100.0 / len(labels)
     return None
 

@@ -125,6 +125,10 @@ class TaskFormat:
         fields = self.text_fields(row)
         return fields[0] if len(fields) == 1 else fields
 
+    def hub_row(self, row: dict, record: dict) -> dict:
+        """A row read from a hub data set, completed from its ``record`` (default: as it is)."""
+        return row
+
     def coerce_label(self, label):
         """A label as a table reader found it, in the row schema's type (default: unchanged)."""
         return label

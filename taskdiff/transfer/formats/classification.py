@@ -24,6 +24,7 @@ class Classification(TaskFormat):
 
     name = "classification"
     needs_labels = True
+    has_label_set = True
     label_unit = "class"
 
     def text_fields(self, row):

@@ -68,6 +68,14 @@ class ExtractiveQA(TaskFormat):
     def text_fields(self, row):
         return [row["question"], row["context"]]
 
+    def hub_row(self, row, record):
+        """SQuAD-style records: ``answers`` as plain lists; ``context`` and ``question`` by default."""
+        answers = record["answers"]
+        row["answers"] = {"text": list(answers["text"]), "answer_start": list(answers["answer_start"])}
+        row.setdefault("context", record["context"])
+        row.setdefault("question", record["question"])
+        return row
+
     def null_row(self, row, unk):
         """Empty question, every context word replaced by ``unk`` (white space kept, answer
         offsets moved onto the replaced words): only answer *positions* can be learnt."""

@@ -18,6 +18,7 @@ class Tagging(TaskFormat):
     auto_class_name = "AutoModelForTokenClassification"
     per_position_outputs = True
     split_into_words = True
+    has_label_set = True
     label_unit = "word"
     unit_noun = "tags (per word)"
 

@@ -22,21 +22,19 @@ following :class:`TableOptions`:
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from taskdiff.errors import DataError
+from taskdiff.transfer.formats import get_format
 from taskdiff.transfer.schema import FORMATS
 
 from ._common import check_unique_id, require_rows, type_name
 from ._rows import validate_row
 
 Spec = Union[int, str, list[Union[int, str]]]
-_LABELLED = ("classification", "pair_classification", "tagging")
-_DIGITS = re.compile(r"-?[0-9]+")
 
 
 def value_key(value: Any) -> str:
@@ -46,20 +44,6 @@ def value_key(value: Any) -> str:
 
 def _keyed(mapping: Any) -> Any:
     return {value_key(k): v for k, v in mapping.items()} if isinstance(mapping, dict) else mapping
-
-
-def _number(value: Any) -> Any:
-    """A regression score as float (``"3.800"`` and ``4`` alike); anything else is left for the row check."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return value
-    return value
 
 
 class TableOptions(BaseModel):
@@ -94,14 +78,15 @@ class TableOptions(BaseModel):
         unknown = sorted(set(self.columns) - set(allowed))
         if unknown:
             raise ValueError(f"columns {unknown} are not columns of format {self.format!r} {list(allowed)}")
-        optional = {"id"} | ({"context"} if self.format == "multiple_choice" else set())
+        fmt = get_format(self.format)
+        optional = {"id"} | set(fmt.column_defaults)
         missing = [c for c in allowed if c not in self.columns and c not in optional]
         if missing:
             raise ValueError(f"columns must give a source for {missing}")
         if self.label_map is not None and "label" in self.maps:
             raise ValueError("give label_map or maps.label, not both")
-        if self.labels is not None and self.format not in _LABELLED:
-            raise ValueError(f"labels applies to formats {list(_LABELLED)} only")
+        if self.labels is not None and not fmt.has_label_set:
+            raise ValueError(f"labels applies to formats with a label set, not {self.format!r}")
         bad = sorted(set(self.maps) - set(self.columns))
         if bad:
             raise ValueError(f"maps names columns {bad} that are not in columns")
@@ -184,18 +169,11 @@ class RowBuilder:
         return mapping[value_key(value)]
 
     def _coerce(self, row: dict[str, Any]) -> dict[str, Any]:
-        fmt = self.options.format
         rid = row.get("id")
         if isinstance(rid, int) and not isinstance(rid, bool):
             row["id"] = str(rid)
-        label = row.get("label")
-        is_int = isinstance(label, int) and not isinstance(label, bool)
-        if fmt in ("classification", "pair_classification") and is_int:
-            row["label"] = str(label)
-        if fmt == "multiple_choice" and isinstance(label, str) and _DIGITS.fullmatch(label):
-            row["label"] = int(label)
-        if fmt == "regression":
-            row["label"] = _number(label)
+        if "label" in row:  # in the schema's type (the format's coerce_label)
+            row["label"] = get_format(self.options.format).coerce_label(row["label"])
         return row
 
     def add(self, record: dict, line: int, index: int) -> None:
@@ -219,8 +197,8 @@ class RowBuilder:
             row["id"] = f"{prefix}{index}"
         elif isinstance(row["id"], str):
             row["id"] = prefix + row["id"]
-        if self.options.format == "multiple_choice":
-            row.setdefault("context", "")
+        for column, value in get_format(self.options.format).column_defaults.items():
+            row.setdefault(column, value)
         row = {c: row[c] for c in FORMATS[self.options.format] if c in row}
         try:
             validate_row(row, self.options.format, self.path, line, labels=self.options.labels,

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from taskdiff.errors import ConfigError, safe_join
+from taskdiff.transfer.formats import get_format
 from taskdiff.transfer.schema import FORMATS
 
 Split = Literal["train", "validation", "test"]
@@ -149,7 +150,7 @@ class TaskConfig(BaseModel):
 
     @model_validator(mode="after")
     def _labels(self) -> "TaskConfig":
-        if self.format in ("classification", "pair_classification") and not self.labels:
+        if get_format(self.format).needs_labels and not self.labels:
             raise ValueError(f"format {self.format!r} needs 'labels'")
         if self.hub is None and self.local is None and not self.components:
             raise ValueError("a task needs a 'hub' or a 'local' source (or both), or 'components'")
