@@ -131,6 +131,15 @@ def config_hash(obj: Any) -> str:
     return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()[:_HASH_LEN]
 
 
+def task_ref(task) -> dict:
+    """Name and configuration hash of a task (a :class:`~taskdiff.transfer.tasks.TaskConfig`).
+
+    Part of the key of every run that depends on a task (training, evaluation, profile
+    runs): the one definition shared by transfer, study and difficulty. It must not change.
+    """
+    return {"name": task.name, "config": config_hash(task.model_dump(exclude={"base_dir", "description"}))}
+
+
 def _is_file_source(source: Any) -> bool:
     return isinstance(source, (str, os.PathLike))
 

@@ -1,6 +1,7 @@
 """Read and validate a study's ``gains.csv``.
 
-The file has one row per (intermediate, target, language, seed, metric) with columns
+The file (columns: :data:`taskdiff.schema.GAIN_COLUMNS`) has one row per (intermediate,
+target, language, seed, metric) with columns
 ``intermediate, target, language, seed, metric, score, baseline_score, gain`` where
 ``gain = score - baseline_score`` and ``baseline_score`` is the mean over seeds of the
 baseline (no intermediate task) score for that (target, language, metric). Files may be
@@ -18,12 +19,11 @@ import numpy as np
 import pandas as pd
 
 from taskdiff.errors import DataError
+from taskdiff.schema import GAIN_COLUMNS, KEY_COLUMNS
+from taskdiff.schema import GAIN_NUMERIC_COLUMNS as NUMERIC_COLUMNS
 
 __all__ = ["GAIN_COLUMNS", "KEY_COLUMNS", "read_gains", "validate_gains"]
 
-KEY_COLUMNS = ("intermediate", "target", "language", "seed", "metric")
-NUMERIC_COLUMNS = ("score", "baseline_score", "gain")
-GAIN_COLUMNS = KEY_COLUMNS + NUMERIC_COLUMNS
 #: Names that denote the baseline itself (no intermediate task); such rows are dropped.
 BASELINE_NAMES = ("none", "baseline")
 #: Tolerance of the check ``gain == score - baseline_score``.

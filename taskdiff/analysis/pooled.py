@@ -41,6 +41,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from taskdiff.analysis.table import StudyTable, profile_frame
+from taskdiff.schema import SIMILARITY_PATH, feature_get
 
 __all__ = ["PooledGainPredictor", "DEFAULT_FEATURES", "SIMILARITY", "task_similarity", "with_similarity",
            "seed_rows", "ridge_fit", "unit_scale"]
@@ -54,9 +55,9 @@ DEFAULT_ALPHAS = (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 
 # ----------------------------------------------------------------------------- inputs
 def _embedding_similarity(provenance: Mapping | None) -> dict:
-    try:
-        sims = provenance["measures"]["embedding"]["result"]["mean_similarity"]
-    except (KeyError, TypeError):
+    """Target -> mean similarity, at :data:`taskdiff.schema.SIMILARITY_PATH` of a profile."""
+    sims = feature_get({SIMILARITY_PATH[0]: provenance}, ".".join(SIMILARITY_PATH))
+    if not isinstance(sims, Mapping):
         return {}
     return {t: float(v) for t, v in sims.items() if isinstance(v, (int, float))}
 

@@ -1,10 +1,14 @@
 """Read difficulty profiles (``profiles/<task>.json``) and flatten them into features.
 
-A profile is a JSON object with at least ``task`` and numeric measures, some nested
-(``cartography.easy_frac``, ``probing.syntactic`` ...), plus a ``provenance`` object.
-Numeric leaves become features named by their dotted path; ``null`` becomes NaN; strings,
-booleans and lists are ignored (except ``task``). ``provenance`` and any ``cost_seconds``
-leaf are kept aside: they describe how the profile was computed, not the task.
+A profile (format: :mod:`taskdiff.schema`) is a JSON object with at least ``task`` and
+numeric features, some nested (``cartography.easy_frac``, ``probing.syntactic`` ...), plus a
+``provenance`` object. Every numeric leaf becomes a feature named by its dotted path, whatever
+measure wrote it (a plugin measure's features included: there is no list of known features);
+``null`` becomes NaN; strings, booleans and lists are ignored (except ``task``), unless the
+profile declares the leaf a feature (:func:`taskdiff.schema.declared_features`), when they are
+an error. ``provenance`` and any ``cost_seconds`` leaf are kept aside: they describe how the
+profile was computed, not the task. A feature's kind and direction come from
+:func:`feature_declarations` (the profile's declarations, else format 1's).
 """
 
 from __future__ import annotations
@@ -15,35 +19,24 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from taskdiff.errors import DataError
+from taskdiff.schema import NON_FEATURE_LEAVES, PROFILE_META_KEYS, Feature, declared_features
 
-__all__ = ["EXPECTED_FEATURES", "flatten_profile", "read_profile", "read_profiles",
-           "validate_profile", "is_feature", "profile_features", "measure_errors",
-           "check_study_profiles", "check_candidate_profile", "compatibility_notes"]
+__all__ = ["flatten_profile", "read_profile", "read_profiles", "validate_profile", "is_feature",
+           "profile_features", "feature_declarations", "measure_errors", "check_study_profiles",
+           "check_candidate_profile", "compatibility_notes"]
 
-#: Numeric fields every profile is expected to carry (missing ones become NaN).
-EXPECTED_FEATURES = (
-    "n_examples", "n_tokens", "label_entropy", "baseline_loss", "normalized_baseline_loss",
-    "v_information", "cartography.confidence_mean", "cartography.variability_mean",
-    "cartography.easy_frac", "cartography.ambiguous_frac", "cartography.hard_frac",
-    "probing.syntactic", "probing.semantic", "probing.syntax_semantics_index",
-    "probing.selectivity", "probing.mdl_compression", "logme",
-)
-#: Top-level keys that are metadata, never features.
-META_KEYS = ("task", "provenance")
 #: Suffix of candidate-task profiles kept next to the study's profiles but not part of it.
 CANDIDATE_SUFFIX = ".candidate.json"
-#: Leaf names that describe the cost of computing the profile, not the task.
-NON_FEATURE_LEAVES = ("cost_seconds",)
 
 
 def is_feature(name: str) -> bool:
     """Whether a dotted leaf name is a difficulty feature (not provenance or cost)."""
     parts = name.split(".")
-    return parts[0] not in META_KEYS and parts[-1] not in NON_FEATURE_LEAVES
+    return parts[0] not in PROFILE_META_KEYS and parts[-1] not in NON_FEATURE_LEAVES
 
 
 def flatten_profile(profile: Mapping[str, Any], *, path: str | Path = "<profile>",
-                    prefix: str = "") -> dict[str, float]:
+                    prefix: str = "", declared: Mapping[str, Feature] | None = None) -> dict[str, float]:
     """Flatten the numeric leaves of a profile into ``{dotted.name: float}``.
 
     Parameters
@@ -54,6 +47,8 @@ def flatten_profile(profile: Mapping[str, Any], *, path: str | Path = "<profile>
         Used in error messages only.
     prefix : str
         Prefix of the keys (used in the recursion).
+    declared : mapping, optional
+        The profile's declared features (default :func:`~taskdiff.schema.declared_features`).
 
     Returns
     -------
@@ -65,20 +60,22 @@ def flatten_profile(profile: Mapping[str, Any], *, path: str | Path = "<profile>
     Raises
     ------
     DataError
-        If a field named in :data:`EXPECTED_FEATURES` holds a non-number.
+        If a declared feature holds a non-number.
     """
+    if declared is None:
+        declared = declared_features(profile)
     out: dict[str, float] = {}
     for key, value in profile.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            out.update(flatten_profile(value, path=path, prefix=name + "."))
+            out.update(flatten_profile(value, path=path, prefix=name + ".", declared=declared))
         elif value is None:
             out[name] = math.nan
         elif isinstance(value, bool):
             continue
         elif isinstance(value, (int, float)):
             out[name] = float(value)
-        elif name in EXPECTED_FEATURES:
+        elif name in declared:
             raise DataError(path, "a number or null", repr(value), field=name)
     return out
 
@@ -159,6 +156,22 @@ def read_profiles(directory: str | Path) -> dict[str, dict]:
     return {f.stem: read_profile(f) for f in files}
 
 
+def feature_declarations(profiles: Mapping[str, Mapping[str, Any]] | Mapping[str, Any]) -> dict[str, Feature]:
+    """Feature name -> :class:`~taskdiff.schema.Feature` (kind, direction, description).
+
+    From one profile or a mapping of profiles: the declarations the profiles carry, and
+    format 1's for the original measures. A feature no profile declares (a numeric leaf
+    written by hand) is absent; callers treat it as kind "other", direction "unknown".
+    """
+    if isinstance(profiles.get("task") if isinstance(profiles, Mapping) else None, str):
+        return declared_features(profiles)
+    out: dict[str, Feature] = {}
+    for prof in profiles.values():
+        for name, feature in declared_features(prof).items():
+            out.setdefault(name, feature)
+    return out
+
+
 # ----------------------------------------------------------------------------- usability checks
 def profile_features(profile: Mapping[str, Any], path: str | Path = "<profile>") -> dict[str, float]:
     """The finite feature values of a profile (no provenance, no cost, no NaN/null)."""
@@ -192,7 +205,7 @@ def check_study_profiles(profiles: Mapping[str, Mapping], directory: str | Path)
     Returns
     -------
     list of str
-        One note per profile that lacks some :data:`EXPECTED_FEATURES` whose measure failed.
+        One note per profile with a measure that failed (``provenance.errors``).
 
     Raises
     ------

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from taskdiff.analysis.gains import read_gains, validate_gains
-from taskdiff.analysis.profiles import flatten_profile, is_feature, read_profiles
+from taskdiff.analysis.profiles import feature_declarations, flatten_profile, is_feature, read_profiles
 from taskdiff.errors import DataError
 
 __all__ = ["StudySource", "StudyTable", "build_table", "load_study", "profile_frame"]
@@ -57,6 +57,9 @@ class StudyTable:
         Target -> metric analysed for that target.
     source : StudySource or None
         Provenance of the inputs (None for tables built in memory).
+    declarations : dict
+        Feature name -> :class:`~taskdiff.schema.Feature` (kind, direction), as the profiles
+        declare them (:func:`~taskdiff.analysis.profiles.feature_declarations`).
     """
 
     data: pd.DataFrame
@@ -64,6 +67,7 @@ class StudyTable:
     features: tuple[str, ...]
     primary_metrics: dict[str, str]
     source: StudySource | None = None
+    declarations: dict = field(default_factory=dict)
 
     @property
     def intermediates(self) -> list[str]:
@@ -109,7 +113,7 @@ class StudyTable:
         keep = self.data["intermediate"].isin(list(intermediates))
         return StudyTable(data=self.data[keep].reset_index(drop=True), profiles=self.profiles,
                           features=self.features, primary_metrics=self.primary_metrics,
-                          source=self.source)
+                          source=self.source, declarations=self.declarations)
 
     def cell_means(self, value: str = "gain") -> pd.DataFrame:
         """Means over seeds (index: intermediate, columns: (target, language))."""
@@ -183,7 +187,8 @@ def build_table(gains: pd.DataFrame, profiles: Mapping[str, Mapping], *,
     data["gain_z"] = _zscore_within(data, ("target", "metric"))
     data = data.join(feats, on="intermediate")
     return StudyTable(data=data.reset_index(drop=True), profiles=feats,
-                      features=tuple(feats.columns), primary_metrics=primary, source=source)
+                      features=tuple(feats.columns), primary_metrics=primary, source=source,
+                      declarations=feature_declarations(profiles))
 
 
 def _primary_metrics(gains: pd.DataFrame, metrics) -> dict[str, str]:

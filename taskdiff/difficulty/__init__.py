@@ -10,10 +10,11 @@ entry-point group ``taskdiff.measures``. See ``docs/difficulty/index.md``.
 """
 
 from taskdiff.difficulty.base import Measure, MeasureContext
-from taskdiff.difficulty.profile import FLAT_KEYS, DifficultyProfile
+from taskdiff.difficulty.profile import DifficultyProfile
 from taskdiff.difficulty.registry import get_measure, list_measures, register_measure
+from taskdiff.schema import FLAT_KEYS, Feature
 
-__all__ = ["DEFAULT_MEASURES", "Budget", "DifficultyProfile", "FLAT_KEYS", "Measure", "MeasureContext",
+__all__ = ["DEFAULT_MEASURES", "Budget", "DifficultyProfile", "FLAT_KEYS", "Feature", "Measure", "MeasureContext",
            "format_profile_table", "get_measure", "list_measures", "profile_task", "register_measure"]
 
 

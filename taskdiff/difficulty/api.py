@@ -6,26 +6,33 @@ the fingerprint of the data it reads; a second request for the same profile read
 stored results without computing anything, and a profile of a task whose training runs
 exist (the budgeted ``difficulty_train`` runs, a transfer study's intermediate run, cached
 hidden states) reuses them. Artefacts (cartography files, PVI tables) are written into the
-measure's profile run directory, under ``artefacts/``.
+measure's profile run directory, under ``artefacts/``, and the measure's learned state
+(:meth:`~taskdiff.difficulty.base.Measure.learned_state`: ``pvi_``, ``regions_`` ...) into
+``state.pkl`` there, so a measure restored from the store has all of it back.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import pickle
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from taskdiff.difficulty.base import Measure, MeasureContext, jsonable, task_ref
+from taskdiff.difficulty.base import Measure, MeasureContext, jsonable
 from taskdiff.difficulty.profile import DifficultyProfile, _params
 from taskdiff.difficulty.registry import make_measure
+from taskdiff.provenance import task_ref
+from taskdiff.schema import feature_get
 
 log = logging.getLogger(__name__)
 #: Measures of a profile when none are named (cheap ones first).
 DEFAULT_MEASURES = ("size", "baseline_loss", "vinfo", "cartography", "logme", "embedding", "probing")
 ARTEFACTS = "artefacts"
+#: File of a profile run holding the measure's learned state (pickled; the run store is a local cache).
+STATE_FILE = "state.pkl"
 
 
 def _input_errors() -> tuple[type, ...]:
@@ -177,7 +184,7 @@ def profile_task(task_name: str | None, model: str, measures: Iterable | str | N
 
 
 def _fit_cached(measure, task, model: str, ctx: MeasureContext) -> tuple[str, bool]:
-    """Fit ``measure`` inside its ``profile`` run, or restore it from the store."""
+    """Fit ``measure`` inside its ``profile`` run, or restore it (result and learned state) from the store."""
     spec = profile_spec(measure, task, model, ctx)
 
     def run(handle):
@@ -189,12 +196,40 @@ def _fit_cached(measure, task, model: str, ctx: MeasureContext) -> tuple[str, bo
             ctx.output_dir = previous
         if (handle.path / ARTEFACTS).exists():
             handle.track(ARTEFACTS)
+        if _save_state(measure, handle.file(STATE_FILE)):
+            handle.track(STATE_FILE)
         return {"result": jsonable(measure.result_), "cost": measure.cost_, "measure": measure.name}
 
     result = ctx.store.get_or_run(spec, run)
-    if result.hit:
+    if result.hit and isinstance(measure, Measure):
+        measure.restore(result.metrics, _load_state(Path(result.path) / STATE_FILE))
+    elif result.hit:  # a plugin class outside the Measure hierarchy
         measure.restore(result.metrics)
     return result.run_id, result.hit
+
+
+def _save_state(measure, path: Path) -> bool:
+    """Write the measure's learned state atomically; False (with a warning) if it cannot be pickled."""
+    from taskdiff.io import atomic_write_bytes
+
+    try:
+        data = pickle.dumps(measure.learned_state() if isinstance(measure, Measure) else {}, protocol=4)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        log.warning("measure %s: learned state not saved (%s); a cached fit restores result_ only", measure.name, exc)
+        return False
+    atomic_write_bytes(path, data)
+    return True
+
+
+def _load_state(path: Path) -> dict | None:
+    """The learned state saved with a profile run (None for runs stored before it was saved)."""
+    if not path.is_file():
+        return None
+    try:
+        return pickle.loads(path.read_bytes())
+    except Exception as exc:  # noqa: BLE001 - a stale or foreign file: the result is still valid
+        log.warning("%s: could not read the learned state (%s: %s)", path, type(exc).__name__, exc)
+        return None
 
 
 # ----------------------------------------------------------------------------- table
@@ -221,17 +256,11 @@ def _rows(profile: DifficultyProfile) -> list[tuple[str, str, str, str]]:
         c = (entry.get("cost") or {}).get("seconds")
         return "-" if c is None else f"{c:.1f}" + (" (cached)" if entry.get("cached") else "")
 
-    sections = [
-        ("size", ["n_examples", "n_tokens", "label_entropy"], flat),
-        ("baseline_loss", ["baseline_loss", "normalized_baseline_loss"], flat),
-        ("vinfo", ["v_information"], flat),
-        ("cartography", list(flat["cartography"]), flat["cartography"]),
-        ("probing", list(flat["probing"]), flat["probing"]),
-        ("logme", ["logme"], flat),
-    ]
-    for name, keys, source in sections:
-        for i, key in enumerate(keys):
-            rows.append((name if i == 0 else "", key, _fmt(source.get(key)), cost(name) if i == 0 else ""))
+    sections = [(name, feats) for name, feats in profile.features().items() if feats]
+    for name, feats in sections:
+        for i, feature in enumerate(feats):
+            rows.append((name if i == 0 else "", feature.name.split(".")[-1], _fmt(feature_get(flat, feature.name)),
+                         cost(name) if i == 0 else ""))
     extra = {"size": ("mean_length", "class_balance"), "baseline_loss": ("curve_area", "held_out_accuracy"),
              "embedding": ("overall_mean",)}
     for name, keys in extra.items():

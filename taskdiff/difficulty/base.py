@@ -10,8 +10,10 @@ A measure is a class with
   :class:`MeasureContext` (data dir, run store, caps, seed, shared hidden-state cache);
 * results in attributes ending in ``_``: always ``result_`` (a JSON-able dict) and
   ``cost_`` = ``{"seconds", "examples", "tokens"}``, plus measure-specific ones;
-* class attributes ``name`` (the registry name) and ``higher_is_harder`` (True / False, or
-  None for measures that describe a task without ranking its difficulty).
+* class attributes ``name`` (the registry name), ``higher_is_harder`` (True / False, or
+  None for measures that describe a task without ranking its difficulty) and ``features``,
+  the :class:`~taskdiff.schema.Feature` s it writes into a profile (each read from
+  ``result_[feature.key]``); the analysis uses exactly the declared features.
 
 ``cost_`` counts what *this* ``fit`` call did: wall-clock seconds, and the examples and
 (non-padding) tokens that went through a model, each training epoch and each model counted
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from taskdiff.errors import ConfigError
+from taskdiff.schema import Feature
 
 log = logging.getLogger(__name__)
 
@@ -136,23 +139,18 @@ def as_task(task):
     return task if isinstance(task, TaskConfig) else get_task(str(task))
 
 
-def task_ref(task) -> dict:
-    """Name and configuration hash of a task (as the transfer runs record it)."""
-    from taskdiff.provenance import config_hash
-
-    return {"name": task.name, "config": config_hash(task.model_dump(exclude={"base_dir", "description"}))}
-
-
 class Measure:
     """Base class of difficulty measures; see the module docstring for the contract.
 
-    Subclasses define ``name``, ``higher_is_harder``, an ``__init__`` storing keyword
-    settings, and ``_fit(task, model, context, cost)`` that sets ``result_`` (and their own
-    ``*_`` attributes). :meth:`fit` wraps it with timing and cost accounting.
+    Subclasses define ``name``, ``higher_is_harder``, ``features``, an ``__init__`` storing
+    keyword settings, and ``_fit(task, model, context, cost)`` that sets ``result_`` (and
+    their own ``*_`` attributes). :meth:`fit` wraps it with timing and cost accounting.
     """
 
     name: ClassVar[str] = ""
     higher_is_harder: ClassVar[bool | None] = None
+    #: The features the measure writes into a profile (values: ``result_[feature.key]``).
+    features: ClassVar[tuple[Feature, ...]] = ()
     #: Bumped when a measure's output changes meaning: cached profile runs are then redone.
     version: ClassVar[int] = 1
     #: Formats the measure is defined for (None: all trainable formats).
@@ -215,22 +213,27 @@ class Measure:
 
         return {"train": data_fingerprint(context.rows(task, "train", ENGLISH).rows)}
 
-    def restore(self, stored: dict) -> "Measure":
-        """Set ``result_`` and ``cost_`` from a stored result (a cached profile run)."""
+    def learned_state(self) -> dict[str, Any]:
+        """Every learned attribute (``*_``, such as ``pvi_`` or ``regions_``) but ``result_`` and ``cost_``."""
+        return {k: v for k, v in vars(self).items()
+                if k.endswith("_") and not k.startswith("_") and k not in ("result_", "cost_")}
+
+    def restore(self, stored: dict, state: dict | None = None) -> "Measure":
+        """Bring back a fitted measure from the store (a cached profile run).
+
+        Parameters
+        ----------
+        stored : dict
+            The run's metrics: ``result`` and ``cost``.
+        state : dict, optional
+            :meth:`learned_state` of the fit (``pvi_``, ``regions_`` ...), as saved with the run.
+        """
         self.result_ = stored["result"]
         self.cost_ = stored["cost"]
+        for key, value in (state or {}).items():
+            if key.endswith("_") and key not in ("result_", "cost_"):
+                setattr(self, key, value)
         return self
-
-    @staticmethod
-    def flat(result: dict) -> dict:
-        """The fields this measure contributes to :meth:`DifficultyProfile.to_flat`."""
-        return {}
-
-
-def check_is_fitted(measure: Measure) -> None:
-    """Raise if ``fit`` has not been called."""
-    if not hasattr(measure, "result_"):
-        raise ConfigError(f"measure {measure.name!r} is not fitted yet: call fit(task, model, context)")
 
 
 def finite_or_none(value):

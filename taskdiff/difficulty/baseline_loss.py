@@ -43,25 +43,10 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
-# The budgeted runs live in :mod:`~taskdiff.difficulty.budget` and the label units and
-# recording in :mod:`~taskdiff.difficulty.recording`; their names are re-exported here.
-from taskdiff.difficulty.budget import (  # noqa: F401
-    CURVE_FILE,
-    DYNAMICS_FILE,
-    ENCODER_DIR,
-    HELD_OUT_FILE,
-    TRAIN_VERSION,
-    Budget,
-    BudgetRun,
-    as_budget,
-    budget_run,
-    budget_spec,
-    cap_rows,
-    held_out_rows,
-    training_rows,
-)
+from taskdiff.difficulty.budget import Budget, as_budget, budget_run, training_rows
 from taskdiff.difficulty.maths import label_entropy
 from taskdiff.difficulty.registry import register_measure
+from taskdiff.schema import format1_features
 from taskdiff.transfer.formats import get_format
 
 
@@ -105,6 +90,7 @@ class BaselineLoss(Measure):
 
     name = "baseline_loss"
     higher_is_harder = True
+    features = format1_features("baseline_loss")
 
     def __init__(self, budget: Budget | dict | None = None):
         self.budget = budget
@@ -134,8 +120,3 @@ class BaselineLoss(Measure):
             "n_held_out": run.metrics["n_held_out"], "n_units": run.metrics["n_units"],
             "run_id": run.run_id, "budget": budget.model_dump(mode="json"), "notes": run.metrics.get("notes", []),
         }
-
-    @staticmethod
-    def flat(result):
-        return {"baseline_loss": result.get("baseline_loss"),
-                "normalized_baseline_loss": result.get("normalized_baseline_loss")}

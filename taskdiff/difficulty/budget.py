@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from taskdiff.difficulty.base import ENGLISH, task_ref
+from taskdiff.difficulty.base import ENGLISH
 from taskdiff.difficulty.maths import v_entropy
 from taskdiff.difficulty.recording import (
     CapturingFormat,
@@ -36,6 +36,7 @@ from taskdiff.difficulty.recording import (
     has_class_logits,
     label_units,
 )
+from taskdiff.provenance import task_ref
 from taskdiff.transfer.formats import get_format
 
 log = logging.getLogger(__name__)

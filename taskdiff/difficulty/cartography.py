@@ -35,8 +35,8 @@ correctness of the reference's three selections (the third most variable, least 
 confident examples; :func:`~taskdiff.difficulty.maths.cartography.selection_summary`).
 
 Files (when the context has an output directory): ``dynamics/dynamics_epoch_{E}.jsonl`` in
-the allenai/cartography layout (:func:`~taskdiff.difficulty.maths.write_dynamics`) and
-``data_map.png`` (:func:`~taskdiff.difficulty.maths.plot_data_map`). For classification and
+the allenai/cartography layout (:func:`~taskdiff.difficulty.cartography_io.write_dynamics`) and
+``data_map.png`` (:func:`~taskdiff.difficulty.cartography_io.plot_data_map`). For classification and
 multiple choice the files hold the real logits. Tagging and QA outputs have no fixed number
 of logits per example, so their files hold the *gold-vs-rest* logits
 :math:`[\\log(1-p), \\log p]` with gold index 1: the softmax gives back exactly the
@@ -50,16 +50,12 @@ import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
 from taskdiff.difficulty.budget import as_budget, budget_run
-from taskdiff.difficulty.maths import (
-    assign_regions,
-    cartography_summary,
-    dynamics_metrics,
-    plot_data_map,
-    write_dynamics,
-)
+from taskdiff.difficulty.cartography_io import plot_data_map, write_dynamics
+from taskdiff.difficulty.maths import assign_regions, cartography_summary, dynamics_metrics
 from taskdiff.difficulty.maths.cartography import quantile_regions, selection_summary
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
+from taskdiff.schema import format1_features
 
 
 def gold_vs_rest_logits(probs) -> np.ndarray:
@@ -103,6 +99,7 @@ class Cartography(Measure):
 
     name = "cartography"
     higher_is_harder = None  # a profile of the data; ambiguous + hard fractions rise with difficulty
+    features = format1_features("cartography")
 
     def __init__(self, budget=None, confidence_threshold: float = 0.5, variability_threshold: float = 0.2,
                  variability_quantile: float | None = None, export: bool = True, skip_epochs: int | str = "auto",
@@ -209,9 +206,3 @@ class Cartography(Measure):
                                        out / "data_map.png", title=f"{task.name}: data map "
                                        f"({len(ids)} examples, {metrics.num_epochs} epochs)")))
         return files
-
-    @staticmethod
-    def flat(result):
-        return {"cartography": {k: result.get(k) for k in
-                                ("confidence_mean", "variability_mean", "easy_frac", "ambiguous_frac", "hard_frac")}}
-

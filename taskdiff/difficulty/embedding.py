@@ -7,8 +7,12 @@ on per-row means weighted by token counts). The intermediate task is embedded fr
 English training rows; each target task from its **evaluation** rows in each target
 language (what it is tested on zero-shot). The measure reports
 :func:`~taskdiff.difficulty.maths.cosine_similarity` per (target, language) and its mean per
-target. This is a measure of relatedness, not of difficulty (``higher_is_harder`` is None);
-it is not one of the profile's flat fields and is kept in the profile's details.
+target. This is a measure of relatedness, not of difficulty (``higher_is_harder`` is None),
+and it declares no profile feature (``features`` is empty): a similarity belongs to a
+(task, target) pair, not to the task, so it stays in the profile's details
+(``provenance.measures.embedding.result``, :data:`taskdiff.schema.SIMILARITY_PATH`), where
+the analysis reads it as the pair-level ``similarity`` input of the pooled predictor and the
+report's "embedding similarity" baseline (:func:`taskdiff.analysis.pooled.task_similarity`).
 
 Targets default to the XTREME tasks with local data; languages to every language of the
 target that has data (pass ``targets`` / ``languages`` to compare with a study's targets
@@ -35,6 +39,7 @@ from taskdiff.difficulty.logme_measure import task_segments
 from taskdiff.difficulty.maths import cosine_similarity, dataset_embedding
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.difficulty.size import DEFAULT_TARGETS
+from taskdiff.schema import format1_features
 
 
 @register_measure
@@ -68,6 +73,7 @@ class TaskEmbedding(Measure):
 
     name = "embedding"
     higher_is_harder = None
+    features = format1_features("embedding")
 
     def __init__(self, targets: list[str] | None = None, languages: list[str] | None = None, layer: int = -1,
                  max_examples: int | None = 100, max_length: int = 128, batch_size: int = 32,

@@ -33,6 +33,7 @@ from taskdiff.difficulty.budget import cap_rows
 from taskdiff.difficulty.maths import logme, logme_regression
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
+from taskdiff.schema import format1_features
 from taskdiff.transfer.formats import get_format
 
 
@@ -73,6 +74,7 @@ class LogME(Measure):
 
     name = "logme"
     higher_is_harder = False
+    features = format1_features("logme")
 
     def __init__(self, pooling: str = "mean", layer: int = -1, max_examples: int | None = 2000,
                  word_pooling: str = "first", max_length: int = 256, batch_size: int = 32, precision: str = "auto"):
@@ -127,7 +129,3 @@ class LogME(Measure):
                         "n_classes": None if continuous else int(len(np.unique(labels))), **base,
                         "target": "regression" if continuous else "classes",
                         "hidden_run": states.run_id, "precision": states.precision}
-
-    @staticmethod
-    def flat(result):
-        return {"logme": result.get("logme")}

@@ -1,18 +1,21 @@
 """A task's difficulty profile: the measures of one task, with provenance, as JSON.
 
-:meth:`DifficultyProfile.to_flat` gives the fields the analysis reads (see
-:data:`FLAT_KEYS`; a measure that was not computed gives ``null``)::
+:meth:`DifficultyProfile.to_flat` writes the profile format of :mod:`taskdiff.schema`: the
+features every measure declares (:class:`~taskdiff.schema.Feature`, the class attribute
+``features``), at their dotted paths, then ``cost_seconds`` and ``provenance``. The seven
+original measures' features are always written (``null`` when not computed)::
 
     {"task", "n_examples", "n_tokens", "label_entropy", "baseline_loss",
      "normalized_baseline_loss", "v_information",
      "cartography": {"confidence_mean", "variability_mean", "easy_frac", "ambiguous_frac", "hard_frac"},
      "probing": {"syntactic", "semantic", "syntax_semantics_index", "selectivity", "mdl_compression"},
-     "logme", "cost_seconds", "provenance"}
+     "logme", <features of any other measure>, "cost_seconds", "provenance"}
 
 ``provenance`` holds how the profile was made (model, seed, caps, library versions, the
 time and settings and cost of every measure) and, under ``provenance.measures.<name>.result``,
-each measure's full result (learning curve, per-probe tables, similarities per language ...),
-so the JSON file holds everything and the analysis' feature set stays exactly the flat fields.
+each measure's full result (learning curve, per-probe tables, similarities per language ...);
+a measure outside format 1's seven also leaves its feature declarations there
+(``provenance.measures.<name>.features``), so the analysis knows them without importing it.
 :meth:`to_json` writes that object; :meth:`from_json` reads it back (round trip).
 """
 
@@ -25,23 +28,44 @@ from pathlib import Path
 from typing import Any
 
 from taskdiff.difficulty.base import jsonable
-from taskdiff.errors import DataError
-
-CARTOGRAPHY_KEYS = ("confidence_mean", "variability_mean", "easy_frac", "ambiguous_frac", "hard_frac")
-PROBING_KEYS = ("syntactic", "semantic", "syntax_semantics_index", "selectivity", "mdl_compression")
-#: Top-level keys of :meth:`DifficultyProfile.to_flat`, in order.
-FLAT_KEYS = ("task", "n_examples", "n_tokens", "label_entropy", "baseline_loss", "normalized_baseline_loss",
-             "v_information", "cartography", "probing", "logme", "cost_seconds", "provenance")
-PROFILE_FORMAT = 1
+from taskdiff.errors import ConfigError, DataError
+from taskdiff.schema import FORMAT1_FEATURES, PROFILE_FORMAT, Feature, feature_set
 
 
-def _flat_contribution(name: str, result: dict) -> dict:
-    """The flat fields of a built-in measure's result (other measures contribute none)."""
-    from taskdiff.difficulty.registry import BUILTIN, get_measure
+def measure_features(measure) -> tuple[Feature, ...]:
+    """The features a measure (class or instance) declares (``features`` class attribute)."""
+    return tuple(getattr(measure, "features", ()) or ())
 
-    if name not in BUILTIN or not isinstance(result, dict):
-        return {}
-    return get_measure(name).flat(result)
+
+def check_features(klass) -> None:
+    """Refuse a measure class whose ``features`` are not unique :class:`Feature` s of its own.
+
+    Called when a measure is registered (decorator or entry point). A name that one of format
+    1's measures writes cannot be declared by another measure.
+
+    Raises
+    ------
+    ConfigError
+    """
+    name, features = getattr(klass, "name", ""), getattr(klass, "features", ())
+    if not isinstance(features, (tuple, list)) or not all(isinstance(f, Feature) for f in features):
+        raise ConfigError(f"measure {name!r}: 'features' must be a tuple of taskdiff.schema.Feature, "
+                          f"found {features!r}")
+    names = [f.name for f in features]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"measure {name!r} declares a feature twice: {names}")
+    taken = {f.name: m for m, feats in FORMAT1_FEATURES.items() if m != name for f in feats}
+    clash = [n for n in names if n in taken or any(t.startswith(n + ".") for t in taken)]
+    if clash:
+        raise ConfigError(f"measure {name!r}: feature {clash[0]!r} is written by measure "
+                          f"{taken.get(clash[0], 'of format 1')!r}; choose another name")
+
+
+def _entry_features(name: str, entry: dict) -> tuple[Feature, ...]:
+    """The features of a profile's measure entry: format 1's, or the declarations it carries."""
+    if isinstance(entry.get("features"), list):
+        return tuple(Feature.from_dict(d) for d in entry["features"])
+    return FORMAT1_FEATURES.get(name, ())
 
 
 @dataclass
@@ -90,23 +114,32 @@ class DifficultyProfile:
 
     def add(self, measure, *, run_id: str | None = None, cached: bool = False) -> None:
         """Add a fitted measure (its ``result_``, ``cost_`` and settings)."""
-        self.measures[measure.name] = jsonable({
-            "result": measure.result_, "cost": measure.cost_, "params": _params(measure), "run_id": run_id,
-            "cached": cached, "higher_is_harder": measure.higher_is_harder})
+        entry = {"result": measure.result_, "cost": measure.cost_, "params": _params(measure), "run_id": run_id,
+                 "cached": cached, "higher_is_harder": measure.higher_is_harder}
+        features = measure_features(measure)
+        if features != FORMAT1_FEATURES.get(measure.name):  # format 1's seven need no declaration
+            entry["features"] = [f.as_dict() for f in features]
+        self.measures[measure.name] = jsonable(entry)
+
+    def features(self) -> dict[str, tuple[Feature, ...]]:
+        """Measure -> its features: format 1's seven measures, then the profile's other measures."""
+        out = dict(FORMAT1_FEATURES)
+        for name, entry in self.measures.items():
+            out[name] = _entry_features(name, entry)
+        return out
 
     # ------------------------------------------------------------------ flat / JSON
     def to_flat(self) -> dict:
-        """The analysis fields (:data:`FLAT_KEYS`), missing measures as None, plus provenance."""
-        flat: dict[str, Any] = {key: None for key in FLAT_KEYS}
-        flat["cartography"] = {k: None for k in CARTOGRAPHY_KEYS}
-        flat["probing"] = {k: None for k in PROBING_KEYS}
-        flat["task"] = self.task
-        for name, entry in self.measures.items():
-            for key, value in _flat_contribution(name, entry.get("result") or {}).items():
-                if isinstance(value, dict):
-                    flat[key].update({k: v for k, v in value.items() if k in flat[key]})
-                elif key in flat:
-                    flat[key] = value
+        """The profile format (:mod:`taskdiff.schema`): task, features (missing as None), provenance."""
+        flat: dict[str, Any] = {"task": self.task}
+        owner: dict[str, str] = {}
+        for name, features in self.features().items():
+            result = (self.measures.get(name) or {}).get("result") or {}
+            for feature in features:
+                if owner.setdefault(feature.name, name) != name:
+                    raise ConfigError(f"measures {owner[feature.name]!r} and {name!r} both declare the feature "
+                                      f"{feature.name!r}; rename one of them")
+                feature_set(flat, feature.name, feature.value(result))
         flat["cost_seconds"] = round(self.cost_seconds, 3)
         prov = copy.deepcopy(self.provenance)
         prov["format"] = PROFILE_FORMAT

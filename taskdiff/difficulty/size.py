@@ -35,6 +35,7 @@ import numpy as np
 from taskdiff.difficulty.base import ENGLISH, Measure, finite_or_none
 from taskdiff.difficulty.maths import label_distribution, label_entropy
 from taskdiff.difficulty.registry import register_measure
+from taskdiff.schema import format1_features
 from taskdiff.transfer.formats import get_format
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Size(Measure):
 
     name = "size"
     higher_is_harder = None
+    features = format1_features("size")
 
     def __init__(self, targets: list[str] | None = None, max_examples: int | None = None,
                  max_target_examples: int | None = 10000):
@@ -181,8 +183,3 @@ class Size(Measure):
                 notes.append(f"target {name}: no English training data ({type(exc).__name__}: {str(exc)[:120]})")
                 continue
             yield name, rows, target
-
-    @staticmethod
-    def flat(result):
-        return {"n_examples": result.get("n_examples"), "n_tokens": result.get("n_tokens"),
-                "label_entropy": result.get("label_entropy")}

@@ -43,6 +43,7 @@ from taskdiff.difficulty.budget import as_budget, budget_run, training_rows
 from taskdiff.difficulty.maths import prior_gold_probs, pvi, v_entropy, v_information
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
+from taskdiff.schema import format1_features
 from taskdiff.transfer.formats import get_format
 
 @register_measure
@@ -72,6 +73,7 @@ class VInformation(Measure):
 
     name = "vinfo"
     higher_is_harder = False
+    features = format1_features("vinfo")
 
     def __init__(self, budget=None, null_model: str = "train", eps: float = 1e-12):
         self.budget = budget
@@ -125,10 +127,10 @@ class VInformation(Measure):
         if out is not None:
             import json
 
-            path = out / "pvi.jsonl"
-            with open(path, "w", encoding="utf-8") as fh:
-                for key, value in self.example_pvi_.items():
-                    fh.write(json.dumps({"id": key, "pvi": value}) + "\n")
+            from taskdiff.io import atomic_write_text
+
+            path = atomic_write_text(out / "pvi.jsonl", "".join(json.dumps({"id": key, "pvi": value}) + "\n"
+                                                                for key, value in self.example_pvi_.items()))
             files.append(str(path))
         self.files_ = files
         q = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95]) if values.size else [None] * 5
@@ -142,7 +144,3 @@ class VInformation(Measure):
             "null_model": self.null_model, "run_ids": run_ids, "budget": budget.model_dump(mode="json"),
             "files": files,
         }
-
-    @staticmethod
-    def flat(result):
-        return {"v_information": result.get("v_information")}

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from taskdiff.provenance import config_hash, data_fingerprint
+from taskdiff.provenance import data_fingerprint, task_ref
 from taskdiff.transfer.data import RoleData, load_role
 from taskdiff.transfer.formats import get_format
 from taskdiff.transfer.store import RunSpec, RunStore
@@ -61,16 +61,12 @@ def primary_key(metric: str) -> str:
     return _primary(metric)
 
 
-def _task_ref(task: TaskConfig) -> dict:
-    return {"name": task.name, "config": config_hash(task.model_dump(exclude={"base_dir", "description"}))}
-
-
 def train_spec(kind: str, ws: Workspace, task: TaskConfig, encoder: str, seed: int, cfg: TrainConfig) -> RunSpec:
     """The spec of a training phase (``intermediate`` or ``target``) on top of ``encoder``."""
     train = ws.rows(task, "train", task.train_language)
     sel = _selection(ws, task)
     return RunSpec(kind, {
-        "encoder": encoder, "task": _task_ref(task), "seed": seed, "train": cfg.model_dump(),
+        "encoder": encoder, "task": task_ref(task), "seed": seed, "train": cfg.model_dump(),
         "max_examples": ws.max_examples, "data": data_fingerprint(train.rows + (sel.rows if sel else [])),
         "split_plan": [train.plan.as_dict()] + ([sel.plan.as_dict()] if sel else []),
     })
@@ -173,7 +169,7 @@ def eval_spec(ws: Workspace, task: TaskConfig, parent: str, language: str, extra
     from taskdiff.transfer.metrics import metric_run_key
 
     rows = ws.rows(task, "evaluation", language)
-    return RunSpec("evaluation", {"parent": parent, "task": _task_ref(task), "language": language,
+    return RunSpec("evaluation", {"parent": parent, "task": task_ref(task), "language": language,
                                   "max_examples": ws.max_examples, "data": data_fingerprint(rows.rows),
                                   "split_plan": rows.plan.as_dict(), **metric_run_key(task.metric), **(extra or {})})
 

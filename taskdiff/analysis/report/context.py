@@ -22,6 +22,7 @@ from taskdiff.analysis.report.analyses import StudyAnalysis
 from taskdiff.analysis.report.published import direction_check
 from taskdiff.analysis.report.records import (baseline_frame, provenance_frame,
                                               records_sentences, study_records)
+from taskdiff.analysis.table import LOG_FEATURES
 
 __all__ = ["make_table", "build_context", "findings", "provenance_summary"]
 
@@ -185,7 +186,11 @@ def _univariate_frame(a: StudyAnalysis) -> pd.DataFrame:
 
 
 def _profiles_table(a: StudyAnalysis) -> dict:
+    """Feature values per task, with each feature's kind and direction as its profiles declare them."""
     prof = a.table.task_features().T
+    declared = [a.table.declarations.get(LOG_FEATURES.get(name, name)) for name in prof.index]
+    prof.insert(0, "larger means", [f.direction if f else "unknown" for f in declared])
+    prof.insert(0, "kind", [f.kind if f else "other" for f in declared])
     prof.index.name = "feature"
     return make_table(prof, index=True)
 

@@ -18,7 +18,6 @@ from taskdiff.difficulty.maths.cartography import (
     HARD,
     REGIONS,
     DynamicsMetrics,
-    TrainingDynamics,
     assign_regions,
     cartography_summary,
     confidence,
@@ -30,11 +29,8 @@ from taskdiff.difficulty.maths.cartography import (
     gold_prob_multiple_choice,
     gold_prob_qa,
     gold_prob_tagging,
-    plot_data_map,
-    read_dynamics,
     softmax,
     variability,
-    write_dynamics,
 )
 from taskdiff.difficulty.maths.information import (
     label_distribution,
@@ -71,11 +67,10 @@ from taskdiff.difficulty.maths.similarity import (
 )
 
 __all__ = [
-    "AMBIGUOUS", "EASY", "HARD", "REGIONS", "DynamicsMetrics", "TrainingDynamics",
+    "AMBIGUOUS", "EASY", "HARD", "REGIONS", "DynamicsMetrics",
     "assign_regions", "cartography_summary", "confidence", "correctness",
     "dynamics_from_logits", "dynamics_metrics", "forgetfulness", "gold_prob_classification",
-    "gold_prob_multiple_choice", "gold_prob_qa", "gold_prob_tagging", "plot_data_map",
-    "read_dynamics", "softmax", "variability", "write_dynamics",
+    "gold_prob_multiple_choice", "gold_prob_qa", "gold_prob_tagging", "softmax", "variability",
     "label_distribution", "label_entropy", "prior_gold_probs", "pvi", "v_entropy",
     "v_information",
     "log_evidence", "logme", "logme_fit", "logme_regression",

@@ -63,6 +63,7 @@ from taskdiff.difficulty.probing.summary import (  # noqa: F401
 )
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError, UnknownNameError
+from taskdiff.schema import format1_features
 
 log = logging.getLogger(__name__)
 DEFAULT_TREEBANK = "intermediate/ud_english_ewt/en_ewt-ud-dev.conllu"
@@ -205,6 +206,7 @@ class Probing(Measure):
 
     name = "probing"
     higher_is_harder = None
+    features = format1_features("probing")
 
     def __init__(self, treebank: str | Path | None = None, language: str = ENGLISH, probes: list[str] | None = None,
                  layers: list[int] | str | None = None, max_sentences: int | None = 500,
@@ -407,8 +409,3 @@ class Probing(Measure):
                             dropped={k: str(v) for k, v in full.dropped.items()},
                             budget=params["budget"], intermediate_train=params["intermediate_train"],
                             precision=params["precision"])
-
-    @staticmethod
-    def flat(result):
-        return {"probing": {k: result.get(k) for k in
-                            ("syntactic", "semantic", "syntax_semantics_index", "selectivity", "mdl_compression")}}
