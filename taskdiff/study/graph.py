@@ -85,8 +85,8 @@ def plan_study(study) -> Plan:
                                           retrieval=not task.trainable, multi_model=multi))
         if cfg.measures:
             for name in study.intermediates:
-                nodes.append(Node(node_key("profile", model, None, name, None, cfg.profile_seed), "profile", model, name,
-                                  cfg.profile_seed, multi_model=multi))
+                key = node_key("profile", model, None, name, None, cfg.profile_seed)
+                nodes.append(Node(key, "profile", model, name, cfg.profile_seed, multi_model=multi))
     return Plan(nodes)
 
 

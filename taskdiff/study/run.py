@@ -269,7 +269,7 @@ def _printer(total: int, stream=None) -> Callable:
 def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[int, int] | None = None,
               phases: Iterable[str] | None = None, progress: bool = True, wait_external: float | None = None,
               detach: bool = False, on_event: Callable | None = None, ws=None,
-              job: Job = execute_node) -> StudyResult:
+              job: Job = execute_node, revisit_done: bool = False) -> StudyResult:
     """Run (or finish) a study; returns a :class:`StudyResult`.
 
     Parameters
@@ -298,6 +298,10 @@ def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[
         The workspace that plans the study (default: ``study.workspace()``).
     job : callable, default :func:`~taskdiff.study.node.execute_node`
         What the executor runs per node (see :mod:`taskdiff.study.node`).
+    revisit_done : bool
+        Hand the selected runs that are already done to the job too (each is a cache hit
+        of :meth:`~taskdiff.transfer.store.RunStore.get_or_run`, which warns about a run made
+        with other library versions and is counted as reused); ``run_transfer`` does.
     """
     ws = ws if ws is not None else study.workspace(progress=False)
     graph = resolve(plan_study(study), study, ws)
@@ -314,6 +318,9 @@ def run_study(study, *, executor=None, workers: int | None = None, shard: tuple[
     states = verified_states(ws.store, needed)
     pending = [n for n in selected if states[n.run_id] != "done"]
     say(f"  {len(selected) - len(pending)} of them are done; {len(pending)} to run")
+    if revisit_done:  # every selected node goes to the job; a done one is a cache hit there
+        states = {**states, **{n.run_id: "pending" for n in selected}}
+        pending = list(selected)
     for model in sorted({n.model for n in pending}):  # fail early on a bad name; build tiny / e5 once, here
         resolve_model(model, ws.store.root)
     if pending:

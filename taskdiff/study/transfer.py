@@ -7,8 +7,10 @@ through :func:`~taskdiff.study.run.run_study` on the caller's
 :class:`~taskdiff.transfer.phases.Workspace` (its store, data, cap and progress), with the
 in-process local executor: the study graph is the one orchestrator (enumeration,
 trainable vs retrieval targets, retrieval run keys), so a request's run ids are a study's,
-and whatever either ran is a cache hit for the other. A node's exception propagates as
-from a plain call.
+and whatever either ran is a cache hit for the other. Every run goes through
+:meth:`~taskdiff.transfer.store.RunStore.get_or_run`, done ones too (``revisit_done``: a
+cache hit warns about other library versions and counts as reused), and a node's exception
+propagates as from a plain call.
 
 This module is above :mod:`taskdiff.transfer` (it imports the study runner);
 ``taskdiff.transfer.pipeline`` only re-exports its names for existing imports.
@@ -19,14 +21,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from taskdiff.errors import ConfigError, UnknownNameError, ZeroShotViolation
 from taskdiff.study.config import ExecutorOptions, Study, StudyConfig, target_languages
 from taskdiff.study.executors.local import LocalExecutor
 from taskdiff.study.node import Node, StudyError, run_node
 from taskdiff.study.run import run_study, study_scores
-from taskdiff.transfer.gains import gains_table
+from taskdiff.transfer.gains import gains_table, write_tables
 from taskdiff.transfer.phases import Workspace, primary_key
 from taskdiff.transfer.tasks import get_task
 from taskdiff.transfer.training import TrainConfig
@@ -86,7 +88,7 @@ def check_request(req: TransferRequest) -> None:
             raise UnknownNameError("evaluation language (no target declares it)", lang, declared)
 
 
-def request_study(req: TransferRequest, ws: Workspace, out_dir: Path | None = None) -> Study:
+def request_study(req: TransferRequest, ws: Workspace) -> Study:
     """The one-model study of ``req`` on ``ws``'s store and data, run in this process.
 
     A target with none of the requested languages is left out (with a warning), as one
@@ -100,19 +102,23 @@ def request_study(req: TransferRequest, ws: Workspace, out_dir: Path | None = No
             log.warning("target %s has no languages %s; skipped there", task.name, missing)
         if target_languages(task, req.languages):
             targets.append(name)
-    config = StudyConfig(name="transfer", models=[req.model], intermediates=list(req.intermediates),
-                         targets=targets, languages=req.languages, seeds=list(req.seeds),
-                         intermediate_train=req.intermediate_train, target_train=req.target_train,
-                         max_examples=ws.max_examples, retrieval_layer=req.retrieval_layer, pooling=req.pooling,
-                         trust_remote_code=ws.trust_remote_code, executor=ExecutorOptions(kind="local", workers=0))
-    return Study(config, Path.cwd(), "taskdiff transfer", data_dir=ws.data_dir, out=out_dir, store=ws.store.root)
+    try:
+        config = StudyConfig(name="transfer", models=[req.model], intermediates=list(req.intermediates),
+                             targets=targets, languages=req.languages, seeds=list(req.seeds),
+                             intermediate_train=req.intermediate_train, target_train=req.target_train,
+                             max_examples=ws.max_examples, retrieval_layer=req.retrieval_layer, pooling=req.pooling,
+                             trust_remote_code=ws.trust_remote_code, executor=ExecutorOptions(kind="local", workers=0))
+    except ValidationError as exc:  # e.g. a seed given twice: one line, like every input error
+        err = exc.errors()[0]
+        raise ConfigError(f"transfer request: field {'.'.join(str(p) for p in err['loc'])!r}: {err['msg']}") from None
+    return Study(config, Path.cwd(), "taskdiff transfer", data_dir=ws.data_dir, store=ws.store.root)
 
 
 def run_transfer(req: TransferRequest, ws: Workspace, out_dir: Path | None = None):
     """Run (or fetch from the store) every phase of ``req``; returns the gains table.
 
-    Writes ``scores.csv``, ``gains.csv`` and ``gains.parquet`` (and the study manifest
-    ``study.json``, for ``taskdiff status``) into ``out_dir`` if given.
+    Writes ``scores.csv``, ``gains.csv`` and ``gains.parquet`` into ``out_dir`` if given
+    (no study manifest: ``taskdiff status OUT`` reads a transfer folder by its ``scores.csv``).
 
     Parameters
     ----------
@@ -129,14 +135,18 @@ def run_transfer(req: TransferRequest, ws: Workspace, out_dir: Path | None = Non
         :func:`~taskdiff.transfer.gains.gains_table` of the score rows.
     """
     check_request(req)
-    study = request_study(req, ws, Path(out_dir) if out_dir is not None else None)
+    study = request_study(req, ws)
 
     def job(payload: dict, node: dict) -> dict:  # in this process, on the caller's workspace
         return run_node(study, ws, Node.from_dict(node))
 
-    result = run_study(study, executor=LocalExecutor(0, raise_errors=True), progress=ws.progress, ws=ws, job=job)
+    result = run_study(study, executor=LocalExecutor(0, raise_errors=True), progress=ws.progress, ws=ws, job=job,
+                       revisit_done=True)
     scores = study_scores(result.graph, ws.store, req.model) if result.ok else None
     if scores is None:
-        raise StudyError(f"transfer: {len(result.schedule.failed)} run(s) failed, "
-                              f"{len(result.schedule.blocked)} blocked: {result.schedule.blocked or result.schedule.failed}")
+        sched = result.schedule
+        raise StudyError(f"transfer: {len(sched.failed)} run(s) failed, {len(sched.blocked)} blocked: "
+                         f"{sched.blocked or sched.failed}")
+    if out_dir is not None:
+        write_tables(scores, Path(out_dir))
     return gains_table(scores)
