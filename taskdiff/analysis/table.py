@@ -9,7 +9,6 @@ flag for the metric analysed per target, and the intermediate task's flattened f
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import pandas as pd
 from taskdiff.analysis.gains import read_gains, validate_gains
 from taskdiff.analysis.profiles import feature_declarations, flatten_profile, is_feature, read_profiles
 from taskdiff.errors import DataError
+from taskdiff.io import sha256_file
 
 __all__ = ["StudySource", "StudyTable", "build_table", "load_study", "profile_frame"]
 
@@ -226,10 +226,6 @@ def _zscore_within(df: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
     return ((df["gain"] - mean) / sd.where(~flat, 1.0)).where(~flat, 0.0)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def load_study(directory: str | Path, *,
                metrics: str | Mapping[str, str] | None = None) -> StudyTable:
     """Read a study directory (``gains.csv`` + ``profiles/*.json``) into a :class:`StudyTable`.
@@ -255,7 +251,7 @@ def load_study(directory: str | Path, *,
     files = [directory / "gains.csv"] + sorted((directory / "profiles").glob("*.json"))
     source = StudySource(
         directory=str(directory.resolve()),
-        checksums={str(f.relative_to(directory)): _sha256(f) for f in files},
+        checksums={str(f.relative_to(directory)): sha256_file(f) for f in files},
         provenance={t: dict(p.get("provenance") or {}) for t, p in profiles.items()})
     return build_table(gains, profiles, metrics=metrics, source=source,
                        profiles_dir=directory / "profiles")

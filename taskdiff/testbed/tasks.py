@@ -40,6 +40,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from taskdiff.io import format_conllu
 from taskdiff.testbed import grammar as G
 from taskdiff.testbed.corpus import question_of
 from taskdiff.testbed.languages import Lexicon, Realized, Realizer, finish
@@ -327,22 +328,20 @@ def apply_noise(spec: TaskSpec, row: dict, labels, rng) -> dict:
 
 
 # ----------------------------------------------------------------------------- writing
+def _conllu_words(row: dict) -> list[list[str]]:
+    r: Realized = row["realized"]
+    misc = row.get("misc") or ["_"] * len(r.tokens)
+    words = []
+    for i, (t, form, tag) in enumerate(zip(r.tokens, row["tokens"], row["tags"])):
+        feats = "|".join(f"{k}={v}" for k, v in sorted(t.feats.items())) or "_"
+        deprel = "root" if r.heads[i] < 0 else t.deprel
+        words.append([str(i + 1), form, t.concept or form, tag, "_", feats, str(r.heads[i] + 1), deprel, "_", misc[i]])
+    return words
+
+
 def _conllu(rows: list[dict]) -> str:
-    out = []
-    for row in rows:
-        r: Realized = row["realized"]
-        out.append(f"# sent_id = {row['id']}")
-        out.append(f"# text = {' '.join(row['tokens'])}")
-        out.extend(f"# {c}" for c in row.get("comments", ()))
-        misc = row.get("misc") or ["_"] * len(r.tokens)
-        for i, (t, form, tag) in enumerate(zip(r.tokens, row["tokens"], row["tags"])):
-            feats = "|".join(f"{k}={v}" for k, v in sorted(t.feats.items())) or "_"
-            head = r.heads[i] + 1
-            deprel = "root" if r.heads[i] < 0 else t.deprel
-            lemma = t.concept or form
-            out.append("\t".join([str(i + 1), form, lemma, tag, "_", feats, str(head), deprel, "_", misc[i]]))
-        out.append("")
-    return "\n".join(out) + "\n"
+    return format_conllu(([f"sent_id = {row['id']}", f"text = {' '.join(row['tokens'])}", *row.get("comments", ())],
+                          _conllu_words(row)) for row in rows)
 
 
 def _squad(rows: list[dict]) -> str:
