@@ -8,14 +8,14 @@ exist (the budgeted ``difficulty_train`` runs, a transfer study's intermediate r
 hidden states) reuses them. Artefacts (cartography files, PVI tables) are written into the
 measure's profile run directory, under ``artefacts/``, and the measure's learned state
 (:meth:`~taskdiff.difficulty.base.Measure.learned_state`: ``pvi_``, ``regions_`` ...) into
-``state.pkl`` there, so a measure restored from the store has all of it back.
+``state.json`` there (typed JSON, never a pickle: :mod:`taskdiff.difficulty.state_io`), so a
+measure restored from the store has all of it back.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import pickle
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Iterable
 from taskdiff.difficulty.base import Measure, MeasureContext, jsonable
 from taskdiff.difficulty.profile import DifficultyProfile, _params
 from taskdiff.difficulty.registry import make_measure
+from taskdiff.difficulty.state_io import STATE_FILE, load_state, save_state
 from taskdiff.provenance import task_ref
 from taskdiff.schema import feature_get
 
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 #: Measures of a profile when none are named (cheap ones first).
 DEFAULT_MEASURES = ("size", "baseline_loss", "vinfo", "cartography", "logme", "embedding", "probing")
 ARTEFACTS = "artefacts"
-#: File of a profile run holding the measure's learned state (pickled; the run store is a local cache).
-STATE_FILE = "state.pkl"
 
 
 def _input_errors() -> tuple[type, ...]:
@@ -209,27 +208,15 @@ def _fit_cached(measure, task, model: str, ctx: MeasureContext) -> tuple[str, bo
 
 
 def _save_state(measure, path: Path) -> bool:
-    """Write the measure's learned state atomically; False (with a warning) if it cannot be pickled."""
-    from taskdiff.io import atomic_write_bytes
-
-    try:
-        data = pickle.dumps(measure.learned_state() if isinstance(measure, Measure) else {}, protocol=4)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        log.warning("measure %s: learned state not saved (%s); a cached fit restores result_ only", measure.name, exc)
-        return False
-    atomic_write_bytes(path, data)
+    """Write the measure's learned state atomically (typed JSON; see :mod:`~taskdiff.difficulty.state_io`)."""
+    state = measure.learned_state() if isinstance(measure, Measure) else {}
+    save_state(state, path, owner=f"measure {measure.name}")
     return True
 
 
 def _load_state(path: Path) -> dict | None:
     """The learned state saved with a profile run (None for runs stored before it was saved)."""
-    if not path.is_file():
-        return None
-    try:
-        return pickle.loads(path.read_bytes())
-    except Exception as exc:  # noqa: BLE001 - a stale or foreign file: the result is still valid
-        log.warning("%s: could not read the learned state (%s: %s)", path, type(exc).__name__, exc)
-        return None
+    return load_state(path)
 
 
 # ----------------------------------------------------------------------------- table
