@@ -20,6 +20,19 @@ import typer
 
 from taskdiff.cli_common import (QUIET_HELP, VERBOSE_HELP, friendly, int_list, quiet_libraries, setup,  # noqa: F401
                                  show_notes_for, split_list)
+from taskdiff.analysis.api import report
+from taskdiff.analysis.predict_cli import check_study_for_report, predict_report, study_profile_settings
+from taskdiff.cli_checks import check_data_dir, check_languages, check_model, check_writable, parse_params
+from taskdiff.cli_tables import tasks_table
+from taskdiff.demo import run_demo
+from taskdiff.difficulty.api import format_profile_table, profile_task
+from taskdiff.errors import ConfigError
+from taskdiff.io import atomic_write_text
+from taskdiff.paths import default_home
+from taskdiff.progress import CountingStore, set_plain_lines, stderr_is_terminal, summary_line
+from taskdiff.study.transfer import TransferRequest, run_transfer
+from taskdiff.transfer.phases import Workspace
+from taskdiff.transfer.training import TrainConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                   context_settings={"max_content_width": 100, "help_option_names": ["-h", "--help"]},
@@ -43,10 +56,7 @@ Params = typer.Option(None, "--param", help="a measure setting, MEASURE.SETTING=
 
 
 def _store(store: Optional[Path]):
-    from taskdiff.paths import default_home
-    from taskdiff.progress import CountingStore
 
-    from taskdiff.cli_checks import check_writable
 
     check_writable(default_home(store), "--store")
     return CountingStore(store)
@@ -54,14 +64,12 @@ def _store(store: Optional[Path]):
 
 def _bars(quiet: bool) -> bool:
     """Progress bars on a terminal; off a terminal (a log file) plain progress lines instead."""
-    from taskdiff.progress import set_plain_lines, stderr_is_terminal
 
     set_plain_lines(not quiet and not stderr_is_terminal())
     return not quiet and stderr_is_terminal()
 
 
 def _echo_summary(started: float, store=None, extra: str = "") -> None:
-    from taskdiff.progress import summary_line
 
     typer.echo(summary_line(started, store, extra))
 
@@ -72,8 +80,6 @@ def tasks_cmd(task_file: Optional[list[Path]] = TaskFile, data_dir: Optional[Pat
               verbose: bool = Verbose):
     """List tasks: format, role, languages, metric, whether their data is local, and its source."""
     _setup(task_file, verbose)
-    from taskdiff.cli_checks import check_data_dir
-    from taskdiff.cli_tables import tasks_table
 
     data_dir = check_data_dir(data_dir)
     typer.echo(tasks_table(data_dir))
@@ -104,14 +110,11 @@ def transfer_cmd(
     """Train intermediate -> target, evaluate zero-shot per language; write OUT/gains.csv."""
     started = time.monotonic()
     _setup(task_file, verbose)
-    from taskdiff.cli_checks import check_data_dir, check_languages, check_model, check_writable
 
     data_dir = check_data_dir(data_dir)
     check_writable(out, "--out")
     rs = _store(store)
     check_model(model)
-    from taskdiff.study.transfer import run_transfer
-    from taskdiff.transfer.phases import Workspace
 
     req = _transfer_request(model, intermediate, target, languages, seeds, lr, epochs, batch_size, precision,
                             freeze_embeddings)
@@ -127,9 +130,6 @@ def _transfer_request(model, intermediate, target, languages, seeds, lr, epochs,
                       freeze_embeddings):
     from pydantic import ValidationError
 
-    from taskdiff.errors import ConfigError
-    from taskdiff.study.transfer import TransferRequest
-    from taskdiff.transfer.training import TrainConfig
 
     overrides = {k: v for k, v in {"learning_rate": lr, "epochs": epochs, "batch_size": batch_size}.items()
                  if v is not None}
@@ -163,8 +163,6 @@ def profile_cmd(
     """A difficulty profile of TASK: size, baseline loss, V-information, cartography, probing, LogME."""
     started = time.monotonic()
     _setup(task_file, verbose)
-    from taskdiff.cli_checks import check_data_dir, check_model, check_writable, parse_params
-    from taskdiff.difficulty.api import format_profile_table, profile_task
 
     data_dir = check_data_dir(data_dir)
     check_writable(out, "--out", is_file=True)
@@ -177,7 +175,6 @@ def profile_cmd(
                             seed=seed, progress=_bars(quiet), params=params)
     typer.echo(format_profile_table(prof))
     if out is not None:
-        from taskdiff.io import atomic_write_text
 
         atomic_write_text(out, prof.to_json())
         typer.echo(f"wrote {out}")
@@ -204,9 +201,6 @@ def predict_cmd(
     """Predict the gain of a new intermediate task per target, and its rank among the known ones."""
     started = time.monotonic()
     _setup(task_file, verbose)
-    from taskdiff.analysis.predict_cli import predict_report, study_profile_settings
-    from taskdiff.cli_checks import check_data_dir, check_model, check_writable, parse_params
-    from taskdiff.errors import ConfigError
 
     data_dir = check_data_dir(data_dir)
     if (profile is None) == (task is None):
@@ -221,8 +215,6 @@ def predict_cmd(
         rs = _store(store)
         params = parse_params(param, settings["measures"])
         check_model(model)
-        from taskdiff.difficulty.api import profile_task
-        from taskdiff.io import atomic_write_text
 
         cap = max_examples if max_examples is not None else settings["max_examples"]
         prof = profile_task(task, model, measures=settings["measures"], data_dir=data_dir, store=rs,
@@ -243,9 +235,6 @@ def report_cmd(
     """Write report.html (self-contained) and report.md with figures and statistics."""
     started = time.monotonic()
     _setup(None, verbose)
-    from taskdiff.analysis.api import report
-    from taskdiff.analysis.predict_cli import check_study_for_report
-    from taskdiff.cli_checks import check_writable
 
     check_writable(out, "--out")
     for note in check_study_for_report(study):
@@ -266,9 +255,6 @@ def demo_cmd(
     """Run the whole study offline on the embedded default and write OUT/report.html."""
     started = time.monotonic()
     _setup(None, verbose)
-    from taskdiff.cli_checks import check_writable
-    from taskdiff.demo import run_demo
-    from taskdiff.paths import default_home
 
     check_writable(out, "--out")
     check_writable(default_home(store), "--store")

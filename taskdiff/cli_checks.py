@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Iterable
 
 from taskdiff.errors import ConfigError, UnknownNameError
+from taskdiff.difficulty.registry import get_measure, known_names
+from taskdiff.transfer.models import BUILTIN_MODELS, _check_loadable
+from taskdiff.transfer.tasks import get_task, list_tasks
 
 __all__ = ["check_data_dir", "check_model", "check_writable", "is_path_like", "parse_params"]
 
@@ -98,7 +101,6 @@ def check_model(name: str | None) -> None:
         return
     import difflib
 
-    from taskdiff.transfer.models import BUILTIN_MODELS
 
     if name in BUILTIN_MODELS:
         return
@@ -107,7 +109,6 @@ def check_model(name: str | None) -> None:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"model {name!r}: expected a built-in model ({', '.join(BUILTIN_MODELS)}), a local model "
                           f"folder or a hub id, found a path that does not exist{hint}")
-    from taskdiff.transfer.models import _check_loadable  # fast offline: reads the hub cache only
 
     _check_loadable(name)
 
@@ -145,7 +146,6 @@ def _typed(value, default, where: str):
 
 def _settings_of(measure: str) -> dict[str, object]:
     """Setting name -> default of a measure's ``__init__``."""
-    from taskdiff.difficulty.registry import get_measure
 
     klass = get_measure(measure)
     sig = inspect.signature(klass.__init__)
@@ -174,7 +174,6 @@ def parse_params(items: Iterable[str] | None, measures: Iterable[str] | None = N
     ConfigError
         A malformed item or a value of the wrong type.
     """
-    from taskdiff.difficulty.registry import known_names
 
     out: dict = {}
     for item in items or []:
@@ -218,7 +217,6 @@ def check_languages(languages: list[str] | None, targets: list[str]) -> None:
     """
     if not languages:
         return
-    from taskdiff.transfer.tasks import get_task, list_tasks
 
     declared = sorted({lang for name in targets for lang in get_task(name).languages})
     for lang in languages:

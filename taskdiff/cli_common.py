@@ -16,6 +16,8 @@ import typer
 
 from taskdiff.errors import TaskdiffError
 from taskdiff.logs import NOISY_LOGGERS, logger_levels, quiet_libraries
+from taskdiff.errors import ConfigError
+from taskdiff.transfer.tasks import list_tasks, register_task_file
 
 __all__ = ["NOISY_LOGGERS", "friendly", "int_list", "quiet_libraries", "setup", "show_notes_for", "split_list"]
 
@@ -30,7 +32,6 @@ def int_list(value: str, option: str) -> list[int]:
     items = split_list(value) or []
     bad = [v for v in items if not v.lstrip("-").isdigit()]
     if bad:
-        from taskdiff.errors import ConfigError
 
         raise ConfigError(f"{option}: expected integers separated by commas, found {bad[0]!r}")
     return [int(v) for v in items]
@@ -65,14 +66,12 @@ def setup(task_files: list[Path] | None, verbose: bool) -> None:
     if not verbose:
         for name in NOISY_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)
-    from taskdiff.transfer.tasks import register_task_file
 
     for f in task_files or []:
         register_task_file(f)
 
 
 def _task_names() -> set[str]:
-    from taskdiff.transfer.tasks import list_tasks
 
     return {t.name for t in list_tasks()}
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 from io import StringIO
 from pathlib import Path
+from taskdiff.transfer.data import available_splits
+from taskdiff.transfer.tasks import data_origin, get_task, list_tasks
 
 __all__ = ["local_status", "short_languages", "tasks_table"]
 
@@ -26,8 +28,6 @@ def local_status(task, data_dir: Path | None) -> str:
     "yes" means at least one split of the training language (of the first language for
     tasks that are not trained) is there; components of a mixture must all be there.
     """
-    from taskdiff.transfer.data import available_splits
-    from taskdiff.transfer.tasks import get_task
 
     if task.components:
         parts = {local_status(get_task(c), data_dir) for c in task.components}
@@ -48,7 +48,6 @@ def tasks_table(data_dir: Path | None, width: int | None = None) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    from taskdiff.transfer.tasks import data_origin, list_tasks
 
     width = width or shutil.get_terminal_size((80, 24)).columns
     wide = width >= 120  # the data source needs room; below that, the languages are counted

@@ -25,6 +25,20 @@ import logging
 import os
 import time
 from pathlib import Path
+from taskdiff.analysis.api import report
+from taskdiff.analysis.regression import GainRegression
+from taskdiff.analysis.table import load_study
+from taskdiff.difficulty.api import profile_task
+from taskdiff.difficulty.profile import DifficultyProfile
+from taskdiff.errors import ConfigError
+from taskdiff.io import atomic_write_json, atomic_write_text
+from taskdiff.testbed.tasks import TaskSpec
+from taskdiff.testbed.world import World, WorldConfig
+from taskdiff.threads import choose_threads, configure_threads
+from taskdiff.transfer.phases import Workspace
+from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+from taskdiff.transfer.store import RunStore
+from taskdiff.transfer.training import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +55,6 @@ PLANTED_FEATURE = "v_information"
 def demo_world_config():
     """The world of the demo: the default languages and encoder, the demo's tasks (and a few more
     that the slow tests use: syntactic intermediates, the POS and retrieval targets)."""
-    from taskdiff.testbed.tasks import TaskSpec
-    from taskdiff.testbed.world import WorldConfig
 
     size = dict(size=500, n_validation=100, n_test=200)
     inter = [TaskSpec(name=f"tb_entail{s}", kind="entail", label_noise=p, **size)
@@ -62,7 +74,6 @@ def demo_world_config():
 
 def train_configs():
     """(intermediate, target) training settings of the demo (a small model: a large learning rate)."""
-    from taskdiff.transfer.training import TrainConfig
 
     inter = TrainConfig(learning_rate=1e-3, epochs=6, batch_size=32, warmup_ratio=0.1)
     target = TrainConfig(learning_rate=1e-3, epochs=6, batch_size=16, warmup_ratio=0.1)
@@ -82,7 +93,6 @@ def profile_params() -> dict:
 def default_threads() -> int:
     """Worker processes by default: the thread count :mod:`taskdiff.threads` chooses for this
     machine (every usable core when idle; one when the load average says others are busy)."""
-    from taskdiff.threads import choose_threads
 
     return choose_threads("auto", workers=1, env={}).threads
 
@@ -95,7 +105,6 @@ def demo_workers() -> int:
     try:
         n = int(value)
     except ValueError:
-        from taskdiff.errors import ConfigError
 
         raise ConfigError(f"TASKDIFF_DEMO_THREADS: expected a number of worker processes, found {value!r}") from None
     return max(1, n)
@@ -116,7 +125,6 @@ def limit_threads() -> int:
     each other (an MLM step: 0.24 s with one thread, 2.0 s with two, 2026-11-25), two
     processes do not.
     """
-    from taskdiff.threads import configure_threads
 
     configure_threads(1, context="demo")
     return demo_workers()
@@ -133,12 +141,6 @@ def run_demo(out: Path, store: Path | None = None, progress: bool = True, seeds=
     """
     intermediates = list(intermediates or INTERMEDIATES)
     targets = list(targets or TARGETS)
-    from taskdiff.analysis.api import report
-    from taskdiff.io import atomic_write_json, atomic_write_text
-    from taskdiff.testbed.world import World
-    from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import TransferRequest, run_transfer
-    from taskdiff.transfer.store import RunStore
 
     start = time.perf_counter()
     out = Path(out)
@@ -248,8 +250,6 @@ class WorkerPool:
 
 def _init_worker(store_root: str, world_config) -> None:
     """A worker process: one thread, the world's tasks registered."""
-    from taskdiff.testbed.world import World
-    from taskdiff.threads import configure_threads
 
     configure_threads(1, context="demo worker")
     World(world_config or demo_world_config(), store_root).register()
@@ -258,7 +258,6 @@ def _init_worker(store_root: str, world_config) -> None:
 def profile_job(name: str, encoder: str, store_root: str, measures=None, params=None,
                 seed: int = 0) -> tuple[tuple[str, int], str]:
     """One profile (default: the demo's measures and budget) -> ``((name, seed), profile JSON)``."""
-    from taskdiff.difficulty.api import profile_task
 
     prof = profile_task(name, encoder, measures=list(measures or PROFILE_MEASURES), store=store_root, seed=seed,
                         progress=False, params=profile_params() if params is None else params)
@@ -266,9 +265,6 @@ def profile_job(name: str, encoder: str, store_root: str, measures=None, params=
 
 
 def _transfer_job(name: str, seed: int, encoder: str, store_root: str, codes, targets) -> tuple[tuple, float]:
-    from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import TransferRequest, run_transfer
-    from taskdiff.transfer.store import RunStore
 
     t0 = time.perf_counter()
     inter_cfg, target_cfg = train_configs()
@@ -279,7 +275,6 @@ def _transfer_job(name: str, seed: int, encoder: str, store_root: str, codes, ta
 
 
 def _flat_profile(text: str) -> dict:
-    from taskdiff.difficulty.profile import DifficultyProfile
 
     return DifficultyProfile.from_json(text).to_flat()
 
@@ -288,8 +283,6 @@ def planted_coefficient(study_dir: Path) -> dict | None:
     """The report's one-feature regression of gain_z on the planted feature (None if not fitted)."""
     import warnings
 
-    from taskdiff.analysis.regression import GainRegression
-    from taskdiff.analysis.table import load_study
 
     try:
         with warnings.catch_warnings():

@@ -23,6 +23,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from taskdiff.transfer.store import RunStore
 
 log = logging.getLogger("taskdiff.transfer.training")
 
@@ -92,7 +93,6 @@ def run_label(output_dir: str | Path) -> str:
 
 
 def _counting_store_class():
-    from taskdiff.transfer.store import RunStore
 
     class CountingStore(RunStore):
         """A RunStore that counts runs trained (computed) and reused (found done), per kind."""

@@ -33,6 +33,7 @@ import sys
 from importlib import metadata
 from pathlib import Path, PurePath
 from typing import Any, Iterable, Mapping
+from taskdiff.threads import recorded
 
 __all__ = ["TRACKED_DISTRIBUTIONS", "canonical_json", "config_hash", "data_fingerprint",
            "host_info", "library_versions", "normalize"]
@@ -202,6 +203,5 @@ def data_fingerprint(source: Any) -> str:
 
 def host_info() -> dict[str, Any]:
     """Host name, process id and platform, for a run's ``config.json``."""
-    from taskdiff.threads import recorded
 
     return {"host": platform.node(), "pid": os.getpid(), "platform": sys.platform, "threads": recorded()}

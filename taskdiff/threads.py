@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import asdict, dataclass
+from taskdiff.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +91,10 @@ def choose_threads(requested: int | str | None = None, *, workers: int | None = 
         try:
             n = int(requested)
         except ValueError:
-            from taskdiff.errors import ConfigError
 
             raise ConfigError(f"thread count: expected a positive number or 'auto', found {requested!r} "
                               f"({'$' + ENV if source == 'environment' else 'argument'})") from None
         if n < 1:
-            from taskdiff.errors import ConfigError
 
             raise ConfigError(f"thread count: expected a positive number or 'auto', found {n}")
         reason = f"{n} thread(s) as requested ({'$' + ENV if source == 'environment' else 'argument'})"

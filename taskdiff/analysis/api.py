@@ -12,6 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from taskdiff.analysis._format import fmt_number, frame_to_text
+from taskdiff.analysis.prediction import predict_new_task
+from taskdiff.analysis.profiles import read_profile
+from taskdiff.analysis.report import write_report
 
 __all__ = ["report", "predict", "format_prediction_table"]
 
@@ -34,7 +37,6 @@ def report(study_dir: str | Path, out_dir: str | Path, **options) -> tuple[Path,
     (Path, Path)
         The HTML and Markdown files.
     """
-    from taskdiff.analysis.report import write_report
 
     return write_report(study_dir, out_dir, **options)
 
@@ -58,8 +60,6 @@ def predict(study_dir: str | Path, profile_path: str | Path, **options) -> pd.Da
     DataFrame
         One row per target (see :func:`~taskdiff.analysis.prediction.predict_new_task`).
     """
-    from taskdiff.analysis.prediction import predict_new_task
-    from taskdiff.analysis.profiles import read_profile
 
     profile = read_profile(profile_path, check_name=False)
     return predict_new_task(study_dir, profile, **options)

@@ -28,6 +28,7 @@ from taskdiff.analysis.bootstrap import (draw_tasks, nested_values, percentile_i
 from taskdiff.analysis.corrstats import METHODS, correlation_rows, permutation_indices
 from taskdiff.analysis.multitest import adjust
 from taskdiff.analysis.table import StudyTable
+from taskdiff.analysis.design import InsufficientDataError
 
 __all__ = ["POOLED", "CORRECTION_NAMES", "TaskCorrelation", "CorrelationResults", "correlate"]
 
@@ -177,7 +178,6 @@ class TaskCorrelation:
         """Compute every correlation, p-value, interval and correction."""
         features = list(self.features or table.usable_features())
         if not features:
-            from taskdiff.analysis.design import InsufficientDataError
 
             raise InsufficientDataError(
                 f"no feature is known for at least 3 intermediate tasks and varies across them "

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 from scipy.stats import rankdata
+from taskdiff.errors import UnknownNameError
 
 __all__ = ["METHODS", "pearson_rows", "spearman_rows", "kendall_rows", "correlation_rows",
            "permutation_indices", "permutation_pvalue"]
@@ -66,7 +67,6 @@ def correlation_rows(x, y, method: str) -> np.ndarray:
     """Dispatch to :func:`spearman_rows`, :func:`kendall_rows` or :func:`pearson_rows`."""
     funcs = {"spearman": spearman_rows, "kendall": kendall_rows, "pearson": pearson_rows}
     if method not in funcs:
-        from taskdiff.errors import UnknownNameError
         raise UnknownNameError("correlation method", method, funcs)
     return funcs[method](x, y)
 

@@ -32,6 +32,7 @@ import pandas as pd
 
 from taskdiff.analysis.regression import CoefficientResults, task_design
 from taskdiff.analysis.table import StudyTable
+from taskdiff.errors import NumericalError
 
 __all__ = ["MixedGainModel", "MixedGainResults"]
 
@@ -164,7 +165,6 @@ class MixedGainModel:
         NumericalError
             When no subset of the factors can be fitted.
         """
-        from taskdiff.errors import NumericalError
 
         try:
             res, caught = self._fit_sm(data, k, used)

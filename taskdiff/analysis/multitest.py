@@ -13,6 +13,7 @@ are left out of the family and stay NaN.
 from __future__ import annotations
 
 import numpy as np
+from taskdiff.errors import UnknownNameError
 
 __all__ = ["bh_adjust", "holm_adjust", "adjust"]
 
@@ -97,5 +98,4 @@ def adjust(p, method: str) -> np.ndarray:
     try:
         return methods[method.lower()](p)
     except KeyError:
-        from taskdiff.errors import UnknownNameError
         raise UnknownNameError("correction", method, ["bh", "holm"]) from None

@@ -24,6 +24,11 @@ from pathlib import Path
 from taskdiff.analysis.profiles import (check_candidate_profile, check_study_profiles, compatibility_notes,
                                         read_profile, read_profiles)
 from taskdiff.errors import ConfigError
+from taskdiff.analysis.api import format_prediction_table
+from taskdiff.analysis.evaluation import leave_one_task_out
+from taskdiff.analysis.prediction import GainPredictor, predict_new_task
+from taskdiff.analysis.table import load_study
+from taskdiff.difficulty.api import DEFAULT_MEASURES
 
 __all__ = ["check_study_for_report", "interval_note", "min_tasks_for_level", "predict_report",
            "study_profile_settings"]
@@ -35,7 +40,6 @@ def _profiles(study: str | Path) -> dict[str, dict]:
 
 def study_profile_settings(study: str | Path) -> dict:
     """``{"model", "measures", "max_examples", "seed"}`` of the study's profiles (most common values)."""
-    from taskdiff.difficulty.api import DEFAULT_MEASURES
 
     provs = [p.get("provenance") or {} for p in _profiles(study).values()]
 
@@ -78,8 +82,6 @@ def interval_note(df, level: float, n_tasks: int) -> str | None:
 
 
 def _loto_text(table, level: float) -> str:
-    from taskdiff.analysis.evaluation import leave_one_task_out
-    from taskdiff.analysis.prediction import GainPredictor
 
     try:
         with warnings.catch_warnings():
@@ -101,9 +103,6 @@ def predict_report(study: str | Path, profile_path: str | Path, *, level: float 
     DataError
         If a profile is unreadable or has none of the features the predictor uses.
     """
-    from taskdiff.analysis.api import format_prediction_table
-    from taskdiff.analysis.prediction import GainPredictor, predict_new_task
-    from taskdiff.analysis.table import load_study
 
     if not 0 < level < 1:
         raise ConfigError(f"--level: expected a number between 0 and 1, found {level!r}")

@@ -31,6 +31,9 @@ from sklearn.base import BaseEstimator, clone
 from taskdiff.analysis.corrstats import spearman_rows
 
 from taskdiff.analysis.table import StudyTable, profile_frame
+from taskdiff.analysis.pooled import PooledGainPredictor
+from taskdiff.analysis.profiles import validate_profile
+from taskdiff.analysis.table import load_study
 
 __all__ = ["GainPredictor", "jackknife_halfwidth", "profiles_to_frame", "task_targets",
            "predict_new_task", "screening_scores", "n_screened"]
@@ -242,8 +245,6 @@ def predict_new_task(study_dir, profile: Mapping, *, predictor: GainPredictor | 
         is the position (1 = best) the predicted gain would take among the observed
         task-level mean gains of the known intermediate tasks.
     """
-    from taskdiff.analysis.profiles import validate_profile
-    from taskdiff.analysis.table import load_study
 
     profile = validate_profile(profile, "<new profile>")
     table = load_study(study_dir, metrics=metrics)
@@ -266,7 +267,6 @@ def predict_new_task(study_dir, profile: Mapping, *, predictor: GainPredictor | 
 def __getattr__(name: str):
     """``PooledGainPredictor`` lives in :mod:`taskdiff.analysis.pooled` (re-exported lazily here)."""
     if name == "PooledGainPredictor":
-        from taskdiff.analysis.pooled import PooledGainPredictor
 
         return PooledGainPredictor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

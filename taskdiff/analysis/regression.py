@@ -28,6 +28,7 @@ from taskdiff.analysis._format import fmt_p, frame_to_markdown, frame_to_text
 from taskdiff.analysis.cr2 import cr2_ols
 from taskdiff.analysis.design import SmallSampleWarning, check_effective_n, check_identified
 from taskdiff.analysis.table import StudyTable
+from taskdiff.analysis.wildboot import wild_cluster_pvalue
 
 __all__ = ["CoefficientResults", "RegressionResults", "GainRegression", "task_design"]
 
@@ -250,7 +251,6 @@ class GainRegression:
             se_note = "classical standard errors (rows treated as independent)"
         p_wild = None
         if self.cluster and self.wild_bootstrap:
-            from taskdiff.analysis.wildboot import wild_cluster_pvalue
 
             groups = pd.factorize(rows[self.cluster])[0]
             p_wild = pd.Series({f: wild_cluster_pvalue(X, y, groups, j + 1, n_boot=self.wild_bootstrap,

@@ -21,6 +21,7 @@ from taskdiff.analysis.gains import read_gains, validate_gains
 from taskdiff.analysis.profiles import feature_declarations, flatten_profile, is_feature, read_profiles
 from taskdiff.errors import DataError
 from taskdiff.io import sha256_file
+from taskdiff.errors import UnknownNameError
 
 __all__ = ["StudySource", "StudyTable", "build_table", "load_study", "profile_frame"]
 
@@ -93,7 +94,6 @@ class StudyTable:
         cols = list(self.features if features is None else features)
         unknown = [c for c in cols if c not in self.profiles.columns]
         if unknown:
-            from taskdiff.errors import UnknownNameError
             raise UnknownNameError("feature", unknown[0], self.features)
         return self.profiles.loc[self.intermediates, cols]
 

@@ -13,6 +13,8 @@ from taskdiff.difficulty.base import Measure, MeasureContext
 from taskdiff.difficulty.profile import DifficultyProfile
 from taskdiff.difficulty.registry import get_measure, list_measures, register_measure
 from taskdiff.schema import FLAT_KEYS, Feature
+from taskdiff.difficulty import api
+from taskdiff.difficulty.budget import Budget
 
 __all__ = ["DEFAULT_MEASURES", "Budget", "DifficultyProfile", "FLAT_KEYS", "Feature", "Measure", "MeasureContext",
            "format_profile_table", "get_measure", "list_measures", "profile_task", "register_measure"]
@@ -20,11 +22,9 @@ __all__ = ["DEFAULT_MEASURES", "Budget", "DifficultyProfile", "FLAT_KEYS", "Feat
 
 def __getattr__(name):  # lazy: the API pulls in the measures' modules
     if name in ("profile_task", "format_profile_table", "DEFAULT_MEASURES"):
-        from taskdiff.difficulty import api
 
         return getattr(api, name)
     if name == "Budget":
-        from taskdiff.difficulty.budget import Budget
 
         return Budget
     raise AttributeError(f"module 'taskdiff.difficulty' has no attribute {name!r}")

@@ -27,6 +27,14 @@ from taskdiff.difficulty.registry import make_measure
 from taskdiff.difficulty.state_io import STATE_FILE, load_state, save_state
 from taskdiff.provenance import task_ref
 from taskdiff.schema import feature_get
+from taskdiff.errors import ConfigError, DataError, TaskdiffError, UnknownNameError, ZeroShotViolation
+from taskdiff.paths import default_data_dir
+from taskdiff.progress import plain_lines
+from taskdiff.provenance import library_versions
+from taskdiff.threads import ensure_threads
+from taskdiff.transfer.data import MissingDataError
+from taskdiff.transfer.store import RunSpec
+from taskdiff.transfer.tasks import get_task, register_task_file
 
 log = logging.getLogger(__name__)
 #: Measures of a profile when none are named (cheap ones first).
@@ -35,8 +43,6 @@ ARTEFACTS = "artefacts"
 
 
 def _input_errors() -> tuple[type, ...]:
-    from taskdiff.errors import DataError, UnknownNameError, ZeroShotViolation
-    from taskdiff.transfer.data import MissingDataError
 
     return DataError, MissingDataError, UnknownNameError, ZeroShotViolation
 
@@ -69,7 +75,6 @@ def _measure_list(measures, params: dict | None) -> list:
         settings.update(params.pop(name, {}))
         out.append(measure.set_params(**settings) if settings else measure)
     if params:
-        from taskdiff.errors import ConfigError
 
         raise ConfigError(f"settings given for measures that are not computed: {sorted(params)}")
     return out
@@ -77,7 +82,6 @@ def _measure_list(measures, params: dict | None) -> list:
 
 def profile_spec(measure, task, model: str, context: MeasureContext):
     """The ``profile`` run spec of one measure of one task."""
-    from taskdiff.transfer.store import RunSpec
 
     return RunSpec("profile", {
         "measure": measure.name, "version": getattr(measure, "version", 1), "params": _params(measure),
@@ -133,20 +137,14 @@ def profile_task(task_name: str | None, model: str, measures: Iterable | str | N
     -------
     DifficultyProfile
     """
-    from taskdiff.errors import TaskdiffError
-    from taskdiff.paths import default_data_dir
-    from taskdiff.provenance import library_versions
-    from taskdiff.transfer.tasks import get_task, register_task_file
 
     if task_file is not None:
         cfg = register_task_file(task_file)
         task_name = task_name or cfg.name
     if not task_name:
-        from taskdiff.errors import ConfigError
 
         raise ConfigError("profile_task needs a task name or a task file")
     task = get_task(task_name)
-    from taskdiff.threads import ensure_threads
 
     ensure_threads("profile")  # thread count by load, once per process (taskdiff/threads.py)
     if skip_errors is None:
@@ -159,7 +157,6 @@ def profile_task(task_name: str | None, model: str, measures: Iterable | str | N
         "data_dir": str(ctx.data_dir) if ctx.data_dir is not None else None, "store": str(ctx.store.root),
         "versions": library_versions(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "errors": {}})
-    from taskdiff.progress import plain_lines
 
     say = progress or plain_lines()  # plain lines: the CLI writing to a file (bars off)
     for measure in instances:

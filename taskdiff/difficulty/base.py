@@ -32,6 +32,12 @@ from typing import Any, ClassVar
 
 from taskdiff.errors import ConfigError
 from taskdiff.schema import Feature
+from taskdiff.difficulty.hidden import HiddenStateCache
+from taskdiff.provenance import data_fingerprint
+from taskdiff.transfer.models import resolve_model
+from taskdiff.transfer.phases import Workspace
+from taskdiff.transfer.store import RunStore
+from taskdiff.transfer.tasks import TaskConfig, get_task
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +96,12 @@ class MeasureContext:
     _paths: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        from taskdiff.transfer.store import RunStore
 
         if not isinstance(self.store, RunStore):
             self.store = RunStore(self.store)
         if self.data_dir is not None:
             self.data_dir = Path(self.data_dir)
         if self.hidden is None:
-            from taskdiff.difficulty.hidden import HiddenStateCache
 
             self.hidden = HiddenStateCache(self.store)
 
@@ -105,7 +109,6 @@ class MeasureContext:
     def workspace(self):
         """A :class:`~taskdiff.transfer.phases.Workspace` on the same store, data and cap."""
         if self._workspace is None:
-            from taskdiff.transfer.phases import Workspace
 
             self._workspace = Workspace(self.store, self.data_dir, self.max_examples, self.progress,
                                         self.trust_remote_code)
@@ -118,7 +121,6 @@ class MeasureContext:
     def model_path(self, model: str) -> str:
         """The local path or hub id of ``model`` (``tiny`` and ``e5-small-offline`` built once)."""
         if model not in self._paths:
-            from taskdiff.transfer.models import resolve_model
 
             self._paths[model] = resolve_model(model, self.store.root)
         return self._paths[model]
@@ -134,7 +136,6 @@ class MeasureContext:
 
 def as_task(task):
     """A TaskConfig from a TaskConfig or a registered task name."""
-    from taskdiff.transfer.tasks import TaskConfig, get_task
 
     return task if isinstance(task, TaskConfig) else get_task(str(task))
 
@@ -209,7 +210,6 @@ class Measure:
         Used by the profile cache; the default is the fingerprint of the English training
         rows (under the context's cap).
         """
-        from taskdiff.provenance import data_fingerprint
 
         return {"train": data_fingerprint(context.rows(task, "train", ENGLISH).rows)}
 

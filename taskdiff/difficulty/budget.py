@@ -38,6 +38,14 @@ from taskdiff.difficulty.recording import (
 )
 from taskdiff.provenance import task_ref
 from taskdiff.transfer.formats import get_format
+from taskdiff.provenance import data_fingerprint
+from taskdiff.transfer.data import MissingDataError, id_hash
+from taskdiff.transfer.evaluation import forward_outputs
+from taskdiff.transfer.models import build_model, load_tokenizer, save_encoder
+from taskdiff.transfer.phases import primary_key, task_labels
+from taskdiff.transfer.precision import resolve_precision
+from taskdiff.transfer.store import RunSpec
+from taskdiff.transfer.training import TrainConfig, train_phase
 
 log = logging.getLogger(__name__)
 TRAIN_VERSION = 3  # 2: the trained encoder may be kept (``keep_encoder``); 3: may stop early (``patience``)
@@ -110,7 +118,6 @@ class Budget(BaseModel):
 
     def train_config(self):
         """The :class:`~taskdiff.transfer.training.TrainConfig` of the run (no model selection)."""
-        from taskdiff.transfer.training import TrainConfig
 
         return TrainConfig(learning_rate=self.learning_rate, epochs=self.epochs, warmup_ratio=self.warmup_ratio,
                            batch_size=self.batch_size, max_length=self.max_length,
@@ -133,7 +140,6 @@ def as_budget(budget) -> Budget:
 # ----------------------------------------------------------------------------- rows
 def cap_rows(rows: list[dict], n: int | None) -> list[dict]:
     """The first ``n`` ids in id-hash order (as ``--max-examples`` does), file order kept."""
-    from taskdiff.transfer.data import id_hash
 
     if n is None or len(rows) <= n:
         return rows
@@ -157,7 +163,6 @@ def held_out_rows(task, context, budget: Budget, train_ids=()) -> tuple[list[dic
     When the held-out role reads the split that training reads (a fallback without a
     carve rule), the training ids are left out of it. Returns ``(rows, split plan, notes)``.
     """
-    from taskdiff.transfer.data import MissingDataError
 
     roles = [budget.held_out_role] + [r for r in ("evaluation", "selection") if r != budget.held_out_role]
     train_plan = context.rows(task, "train", ENGLISH).plan
@@ -229,8 +234,6 @@ def null_head_only(fmt) -> bool:
 
 def budget_spec(task, model: str, context, budget: Budget, inputs: str):
     """The run spec of a budgeted training (also used to tell whether it is cached)."""
-    from taskdiff.provenance import data_fingerprint
-    from taskdiff.transfer.store import RunSpec
 
     train = training_rows(task, context, budget)
     held, plan, _ = held_out_rows(task, context, budget, [r["id"] for r in train])
@@ -280,9 +283,6 @@ class _Setup:
 def _setup(task, model_path, train_rows, held_rows, budget: Budget, inputs: str, context, seed: int) -> _Setup:
     from transformers import set_seed
 
-    from taskdiff.transfer.models import build_model, load_tokenizer
-    from taskdiff.transfer.phases import task_labels
-    from taskdiff.transfer.precision import resolve_precision
 
     fmt = get_format(task.format)
     labels = task_labels(task, train_rows)
@@ -301,7 +301,6 @@ def _setup(task, model_path, train_rows, held_rows, budget: Budget, inputs: str,
 
 def _units(s: _Setup, model, encoded, n_rows: int, per_word: bool = True) -> dict:
     """Label units of ``encoded`` under ``model``."""
-    from taskdiff.transfer.evaluation import forward_outputs
 
     out = forward_outputs(model, s.fmt, s.tokenizer, encoded, s.precision)
     return label_units(s.fmt, encoded, out, n_rows, per_word=per_word)
@@ -338,15 +337,12 @@ def _save_dynamics(handle, recorder: LogitRecorder, s: _Setup) -> list[str]:
 
 def _save_encoder(handle, trainer, s: _Setup) -> None:
     """The trained encoder (head dropped) and tokenizer, as safetensors in ``encoder/``."""
-    from taskdiff.transfer.models import save_encoder
 
     save_encoder(trainer.model, s.tokenizer, handle.file(ENCODER_DIR))
     handle.track(ENCODER_DIR)  # checksummed: a damaged encoder must not pass for a finished run
 
 
 def _train_budget(handle, task, model_path, train_rows, held_rows, budget: Budget, inputs: str, context) -> dict:
-    from taskdiff.transfer.phases import primary_key
-    from taskdiff.transfer.training import train_phase
 
     start = time.perf_counter()
     seed = int(handle.spec.config["seed"])

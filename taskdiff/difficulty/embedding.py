@@ -40,6 +40,11 @@ from taskdiff.difficulty.maths import cosine_similarity, dataset_embedding
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.difficulty.size import DEFAULT_TARGETS
 from taskdiff.schema import format1_features
+from taskdiff.difficulty.hidden import resolve_hidden_precision
+from taskdiff.errors import TaskdiffError
+from taskdiff.provenance import data_fingerprint
+from taskdiff.transfer.data import available_splits, load_role
+from taskdiff.transfer.tasks import get_task
 
 
 @register_measure
@@ -87,7 +92,6 @@ class TaskEmbedding(Measure):
         self.precision = precision
 
     def spec_params(self):
-        from taskdiff.difficulty.hidden import resolve_hidden_precision
 
         return {**self.get_params(), "precision": resolve_hidden_precision(self.precision)}
 
@@ -104,9 +108,6 @@ class TaskEmbedding(Measure):
 
     def _target_rows(self, context, notes: list):
         """``(target, language, rows)`` of every target language with evaluation data."""
-        from taskdiff.errors import TaskdiffError
-        from taskdiff.transfer.data import available_splits, load_role
-        from taskdiff.transfer.tasks import get_task
 
         explicit = self.targets is not None
         for name in (self.targets if explicit else DEFAULT_TARGETS):
@@ -122,7 +123,6 @@ class TaskEmbedding(Measure):
                 yield target, lang, rows
 
     def cache_key(self, task, context):
-        from taskdiff.provenance import data_fingerprint
 
         key = {"train": data_fingerprint(cap_rows(context.rows(task, "train", ENGLISH).rows, self.max_examples))}
         key["targets"] = {f"{t.name}/{lang}": data_fingerprint(rows) for t, lang, rows in self._target_rows(context, [])}

@@ -40,6 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from taskdiff.difficulty.maths import mean_pool
+from taskdiff.provenance import data_fingerprint
+from taskdiff.transfer.models import load_tokenizer
+from taskdiff.transfer.precision import autocast, resolve_precision
+from taskdiff.transfer.store import RunSpec
 
 log = logging.getLogger(__name__)
 HIDDEN_VERSION = 2  # 2: precision in the key (bf16 passes)
@@ -53,7 +57,6 @@ def resolve_hidden_precision(precision: str = "auto") -> str:
     ``"auto"`` gives bf16 on GPUs (fp16 on GPUs without bf16) and on CPUs with native bf16
     instructions, else fp32 (:func:`~taskdiff.transfer.precision.resolve_precision`).
     """
-    from taskdiff.transfer.precision import resolve_precision
 
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, found {precision!r}")
@@ -214,7 +217,6 @@ def compute_states(model, tokenizer, segments: list, *, words: bool = False, wor
     import torch
     from tqdm.auto import tqdm
 
-    from taskdiff.transfer.precision import autocast
 
     if word_pooling not in ("mean", "first"):
         raise ValueError(f"word_pooling must be 'mean' or 'first', found {word_pooling!r}")
@@ -272,7 +274,6 @@ class HiddenStateCache:
 
     def _encoder(self, path: str, trust_remote_code: bool):
         """Tokenizer and model at ``path``; the last one is kept, so consecutive passes load it once."""
-        from taskdiff.transfer.models import load_tokenizer
 
         if self._loaded is None or self._loaded[0] != path:
             self._loaded = None  # free the previous encoder first
@@ -284,8 +285,6 @@ class HiddenStateCache:
     def spec(self, encoder_id: str, segments: list, *, words: bool, word_pooling: str, max_length: int,
              layers=None, precision: str | None = None):
         """The :class:`~taskdiff.transfer.store.RunSpec` identifying one pass (precision resolved)."""
-        from taskdiff.provenance import data_fingerprint
-        from taskdiff.transfer.store import RunSpec
 
         return RunSpec("hidden_states", {
             "encoder": encoder_id, "data": data_fingerprint(_normalise(segments, words)), "n": len(segments),

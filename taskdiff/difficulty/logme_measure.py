@@ -35,6 +35,7 @@ from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
 from taskdiff.schema import format1_features
 from taskdiff.transfer.formats import get_format
+from taskdiff.difficulty.hidden import resolve_hidden_precision
 
 
 def task_segments(fmt: str, rows: list[dict]) -> tuple[list, bool]:
@@ -87,7 +88,6 @@ class LogME(Measure):
         self.precision = precision
 
     def spec_params(self):
-        from taskdiff.difficulty.hidden import resolve_hidden_precision
 
         return {**self.get_params(), "precision": resolve_hidden_precision(self.precision)}
 

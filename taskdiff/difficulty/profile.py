@@ -30,6 +30,8 @@ from typing import Any
 from taskdiff.difficulty.base import jsonable
 from taskdiff.errors import ConfigError, DataError
 from taskdiff.schema import FORMAT1_FEATURES, PROFILE_FORMAT, Feature, feature_set
+from taskdiff.io import atomic_write_text
+from taskdiff.provenance import normalize
 
 
 def measure_features(measure) -> tuple[Feature, ...]:
@@ -152,7 +154,6 @@ class DifficultyProfile:
         """The profile as JSON text (:meth:`to_flat`); also written to ``path`` (atomically) if given."""
         text = json.dumps(self.to_flat(), indent=indent, ensure_ascii=False, allow_nan=False)
         if path is not None:
-            from taskdiff.io import atomic_write_text
 
             atomic_write_text(Path(path), text + "\n")
         return text
@@ -194,7 +195,6 @@ class DifficultyProfile:
 
 def _params(measure) -> dict:
     """The measure's settings as plain JSON (canonical form when the measure has one)."""
-    from taskdiff.provenance import normalize
 
     params = measure.spec_params() if hasattr(measure, "spec_params") else measure.get_params()
     try:

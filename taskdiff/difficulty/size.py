@@ -37,6 +37,11 @@ from taskdiff.difficulty.maths import label_distribution, label_entropy
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.schema import format1_features
 from taskdiff.transfer.formats import get_format
+from taskdiff.errors import TaskdiffError
+from taskdiff.provenance import data_fingerprint
+from taskdiff.transfer.data import available_splits, load_role
+from taskdiff.transfer.models import load_tokenizer
+from taskdiff.transfer.tasks import get_task
 
 log = logging.getLogger(__name__)
 DEFAULT_TARGETS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "xcopa")
@@ -119,19 +124,16 @@ class Size(Measure):
         self.max_target_examples = max_target_examples
 
     def _rows(self, task, context):
-        from taskdiff.transfer.data import load_role
 
         return load_role(task, "train", ENGLISH, context.data_dir, self.max_examples).rows
 
     def cache_key(self, task, context):
-        from taskdiff.provenance import data_fingerprint
 
         key = {"train": data_fingerprint(self._rows(task, context))}
         key["targets"] = {name: data_fingerprint(rows) for name, rows, _ in self._targets(task, context, [])}
         return key
 
     def _fit(self, task, model, context, cost):
-        from taskdiff.transfer.models import load_tokenizer
 
         rows = self._rows(task, context)
         tokenizer = load_tokenizer(context.model_path(model), context.trust_remote_code)
@@ -168,9 +170,6 @@ class Size(Measure):
         self.result_ = result
 
     def _targets(self, task, context, notes):
-        from taskdiff.errors import TaskdiffError
-        from taskdiff.transfer.data import available_splits, load_role
-        from taskdiff.transfer.tasks import get_task
 
         explicit = self.targets is not None
         for name in (self.targets if explicit else DEFAULT_TARGETS):

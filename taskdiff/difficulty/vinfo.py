@@ -45,6 +45,7 @@ from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
 from taskdiff.schema import format1_features
 from taskdiff.transfer.formats import get_format
+from taskdiff.io import atomic_write_text
 
 @register_measure
 class VInformation(Measure):
@@ -127,7 +128,6 @@ class VInformation(Measure):
         if out is not None:
             import json
 
-            from taskdiff.io import atomic_write_text
 
             path = atomic_write_text(out / "pvi.jsonl", "".join(json.dumps({"id": key, "pvi": value}) + "\n"
                                                                 for key, value in self.example_pvi_.items()))

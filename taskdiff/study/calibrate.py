@@ -22,6 +22,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from taskdiff.transfer.data import load_role
+from taskdiff.transfer.formats import get_format
+from taskdiff.transfer.tasks import get_task
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,6 @@ class LocalStats:
 
 
 def _rows(task, role: str, language: str, data_dir, cap):
-    from taskdiff.transfer.data import load_role
 
     try:
         return load_role(task, role, language, data_dir, cap).rows
@@ -103,8 +105,6 @@ def _texts(row: dict, fmt) -> list[str]:
 
 def local_stats(study, name: str, languages: list[str], tokenizer=None) -> LocalStats | None:
     """Counts of ``name``'s local data as the study's runs would read them (None: not local)."""
-    from taskdiff.transfer.formats import get_format
-    from taskdiff.transfer.tasks import get_task
 
     if study.data_dir is None:
         return None

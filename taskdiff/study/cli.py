@@ -17,6 +17,16 @@ from typing import Optional
 import typer
 
 from taskdiff.cli_common import QUIET_HELP, VERBOSE_HELP, friendly, setup, split_list
+from taskdiff.cli_checks import check_data_dir, check_writable
+from taskdiff.cli_common import int_list
+from taskdiff.progress import format_seconds
+from taskdiff.study.config import load_study
+from taskdiff.study.estimate import estimate_plan, format_plan, local_flops
+from taskdiff.study.graph import parse_shard, plan_study
+from taskdiff.study.run import run_study
+from taskdiff.study.status import format_status, study_status
+from taskdiff.transfer.tasks import register_task_file
+from taskdiff.transfer.tasks.config import read_yaml
 
 __all__ = ["register", "status_cmd", "study_cmd"]
 
@@ -30,7 +40,6 @@ def _setup(task_files: list[Path] | None, verbose: bool) -> None:
         import os
 
         os.environ["TASKDIFF_STUDY_VERBOSE"] = "1"  # workers inherit it
-    from taskdiff.transfer.tasks import register_task_file
 
     for f in task_files or []:
         register_task_file(f)
@@ -75,9 +84,6 @@ def study_cmd(
 
     started = time.monotonic()
     _setup(task_file, verbose)
-    from taskdiff.cli_checks import check_data_dir, check_writable
-    from taskdiff.study.config import load_study
-    from taskdiff.study.graph import parse_shard
 
     check_data_dir(data_dir)
     study = load_study(config, data_dir=data_dir, out=out, store=store,
@@ -87,8 +93,6 @@ def study_cmd(
         check_writable(study.out, "--out")
         check_writable(study.store, "--store")
     if dry_run:
-        from taskdiff.study.estimate import estimate_plan, format_plan, local_flops
-        from taskdiff.study.graph import plan_study
 
         plan = plan_study(study)
         cfg = study.config
@@ -97,7 +101,6 @@ def study_cmd(
             local = local_flops(study.store, remeasure=remeasure, workers=workers or cfg.executor.workers or 1)
         typer.echo(format_plan(study, plan, estimate_plan(study, plan, local=local), list_nodes=list_runs))
         return
-    from taskdiff.study.run import run_study
 
     shard_t = parse_shard(shard) if shard else None
     result = run_study(study, executor=executor, workers=workers, shard=shard_t, phases=_split(phase),
@@ -118,7 +121,6 @@ def study_cmd(
         typer.echo(f"{model}: {n} evaluation(s) not done yet - tables not written; re-run to finish")
     if study.out is None:
         typer.echo("no --out: tables not written (runs are in the store)")
-    from taskdiff.progress import format_seconds
 
     typer.echo(f"done in {format_seconds(time.monotonic() - started)}: {len(s.ran)} run(s) computed, "
                f"{len(s.hits) + len(s.done_before)} reused, {len(s.failed)} failed")
@@ -130,13 +132,11 @@ def study_cmd(
 
 def _overrides(config: Path, model: str | None, seeds: str | None, max_examples: int | None) -> dict:
     """Config fields replaced by command-line options (``model``/``models``: the key the file uses)."""
-    from taskdiff.cli_common import int_list
 
     out: dict = {}
     if model is not None:
         key = "models"
         try:
-            from taskdiff.transfer.tasks.config import read_yaml
 
             raw = read_yaml(config) if config.is_file() else {}
             key = "model" if isinstance(raw, dict) and "model" in raw else "models"
@@ -161,7 +161,6 @@ def status_cmd(
 ):
     """Done / running / failed / pending runs of a study, per phase."""
     _setup(None, verbose)
-    from taskdiff.study.status import format_status, study_status
 
     st = study_status(study, store=store, data_dir=data_dir)
     typer.echo(json.dumps(st.to_dict(), indent=2) if as_json else format_status(st))

@@ -36,6 +36,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from taskdiff.errors import ConfigError, TaskdiffError, safe_join
 from taskdiff.transfer.training import TrainConfig
+from taskdiff.difficulty.registry import known_names
+from taskdiff.errors import UnknownNameError
+from taskdiff.paths import default_home
+from taskdiff.transfer.formats import get_format
+from taskdiff.transfer.phases import Workspace
+from taskdiff.transfer.store import RunStore
+from taskdiff.transfer.tasks import TaskConfig, get_task, register_task, register_task_file
+from taskdiff.transfer.tasks.config import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -228,14 +236,12 @@ class Study:
         self.config, self.base_dir, self.source = config, Path(base_dir).resolve(), source
         self.data_dir = Path(data_dir).resolve() if data_dir is not None else None
         self.out = Path(out).resolve() if out is not None else None
-        from taskdiff.paths import default_home
 
         self.store = default_home(store).expanduser().resolve()
         self._register()
 
     # -------------------------------------------------------------------- tasks
     def _register(self) -> None:
-        from taskdiff.transfer.tasks import get_task, register_task, register_task_file
 
         for i, name in enumerate(self.config.task_files):
             try:
@@ -276,7 +282,6 @@ class Study:
 
     def languages_of(self, target: str) -> list[str]:
         """The evaluation languages of a target: the requested ones it has, or all of its own."""
-        from taskdiff.transfer.tasks import get_task
 
         return target_languages(get_task(target), self.config.target_languages.get(target, self.config.languages))
 
@@ -302,8 +307,6 @@ class Study:
 
     def workspace(self, progress: bool = False):
         """A :class:`~taskdiff.transfer.phases.Workspace` on this study's store and data."""
-        from taskdiff.transfer.phases import Workspace
-        from taskdiff.transfer.store import RunStore
 
         return Workspace(RunStore(self.store), self.data_dir, self.config.max_examples, progress=progress,
                          trust_remote_code=self.config.trust_remote_code)
@@ -318,8 +321,6 @@ def target_languages(task, requested: list[str] | None) -> list[str]:
 
 def _mixture_task(spec: MixtureSpec):
     """A registered-task config for a mixture; components must share format (and labels)."""
-    from taskdiff.transfer.formats import get_format
-    from taskdiff.transfer.tasks import TaskConfig, get_task
 
     parts = [get_task(n) for n in spec.mixture]
     formats = {p.name: p.format for p in parts}
@@ -339,10 +340,9 @@ def _mixture_task(spec: MixtureSpec):
 
 def _check_measures(measures: list[str], source: str) -> None:
     try:
-        from taskdiff.difficulty.registry import known_names
+        pass
     except ImportError:  # pragma: no cover - the difficulty package is optional here
         return
-    from taskdiff.errors import UnknownNameError
 
     known = known_names()
     for i, m in enumerate(measures):
@@ -377,7 +377,6 @@ def load_study(path: str | Path, *, data_dir: str | Path | None = None, out: str
     ConfigError
         Naming the file and the field.
     """
-    from taskdiff.transfer.tasks.config import read_yaml
 
     path = Path(path)
     if not path.is_file():

@@ -50,6 +50,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from taskdiff.errors import ConfigError
+from taskdiff.io import atomic_write_json, read_json
+from taskdiff.study.calibrate import Calibration, calibration, local_stats, run_records
+from taskdiff.study.graph import KINDS
+from taskdiff.threads import choose_threads
+from taskdiff.transfer.models import load_tokenizer, resolve_model
+from taskdiff.transfer.precision import autocast, resolve_precision
+from taskdiff.transfer.tasks import get_task
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +124,6 @@ def measure_local_flops(steps: int = 2, threads: int | None = None, precision: s
     import torch
     from transformers import BertConfig, BertModel
 
-    from taskdiff.transfer.precision import autocast, resolve_precision
 
     p = PROBE
     before = torch.get_num_threads()
@@ -166,7 +172,6 @@ def measure_local_flops(steps: int = 2, threads: int | None = None, precision: s
 
 def worker_threads(workers: int) -> int:
     """The threads a study worker gets (:func:`taskdiff.threads.choose_threads` for ``workers``)."""
-    from taskdiff.threads import choose_threads
 
     return choose_threads(None, workers=max(1, workers)).threads
 
@@ -180,8 +185,6 @@ def local_flops(store_root: Path | None, *, remeasure: bool = False, workers: in
     """This machine's probe measurement for a study of ``workers`` worker processes: stored
     under ``<store>/study-throughput.json`` (per host, thread count and precision), measured
     (and stored) when absent or ``remeasure``."""
-    from taskdiff.io import atomic_write_json, read_json
-    from taskdiff.transfer.precision import resolve_precision
 
     path = Path(store_root) / THROUGHPUT_FILE if store_root is not None else None
     threads = worker_threads(workers)
@@ -241,8 +244,6 @@ class _Stats:
 
 def _stats(study, name: str, notes: list[str], cache: dict, tokenizer=None) -> _Stats:
     """Sizes of ``name``: the config's estimate block, the local data, or the task YAML's published stats."""
-    from taskdiff.study.calibrate import local_stats
-    from taskdiff.transfer.tasks import get_task
 
     if name in cache:
         return cache[name]
@@ -284,7 +285,6 @@ def _stats(study, name: str, notes: list[str], cache: dict, tokenizer=None) -> _
 def _tokenizer(study, model: str):
     """The model's tokenizer when it is available offline (None: token counts from words)."""
     try:
-        from taskdiff.transfer.models import load_tokenizer, resolve_model
 
         return load_tokenizer(resolve_model(model, study.store))
     except Exception:  # noqa: BLE001 - not local: words x 1.3
@@ -315,8 +315,6 @@ def estimate_plan(study, plan, *, local: dict | None = None, gpu_flops: float | 
 
     ``local`` is a :func:`local_flops` record (None: no CPU column).
     """
-    from taskdiff.study.calibrate import Calibration, calibration, run_records
-    from taskdiff.transfer.tasks import get_task
 
     cfg = study.config
     est = Estimate(local=local, workers=max(1, cfg.executor.workers or 1))
@@ -436,7 +434,6 @@ def format_plan(study, plan, est: Estimate | None, *, list_nodes: bool = False) 
              f"  intermediates: {', '.join(study.intermediates)}  ({len(study.intermediates)}, plus the baseline 'none')",
              f"  seeds:         {', '.join(map(str, cfg.seeds))}",
              f"  targets ({len(cfg.targets)}):"]
-    from taskdiff.transfer.tasks import get_task
 
     for t in cfg.targets:
         task = get_task(t)
@@ -452,7 +449,6 @@ def format_plan(study, plan, est: Estimate | None, *, list_nodes: bool = False) 
     header = f"  {'phase':<13}{'runs':>7}{'tokens':>12}{'CPU (this machine)':>22}{'GPU-hours (ref.)':>20}"
     lines.append(header)
     counts = plan.counts()
-    from taskdiff.study.graph import KINDS
 
     for kind in KINDS:
         p = (est.phases.get(kind) if est else None) or {}

@@ -16,6 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from taskdiff.errors import ConfigError
+from taskdiff.errors import DataError
+from taskdiff.io import read_json
+from taskdiff.study.config import load_study
+from taskdiff.study.graph import KINDS, StudyGraph, plan_study, resolve
+from taskdiff.study.run import verified_states
+from taskdiff.transfer.data import MissingDataError
+from taskdiff.transfer.store import RunStore, STATES
 
 __all__ = ["StudyStatus", "format_status", "study_status"]
 
@@ -33,7 +40,6 @@ class StudyStatus:
 
     @property
     def totals(self) -> dict[str, int]:
-        from taskdiff.transfer.store import STATES
 
         return {s: sum(c.get(s, 0) for c in self.counts.values()) for s in STATES}
 
@@ -48,8 +54,6 @@ class StudyStatus:
 
 
 def _graph_of(target: Path, store, data_dir):
-    from taskdiff.io import read_json
-    from taskdiff.study.graph import StudyGraph, plan_study, resolve
 
     if target.is_dir():
         manifest_path = target / "study.json"
@@ -58,13 +62,11 @@ def _graph_of(target: Path, store, data_dir):
                               "or the --out directory of a study that has started)")
         manifest = read_json(manifest_path)
         return manifest["name"], StudyGraph.from_list(manifest["nodes"]), store or manifest["store"], str(manifest_path)
-    from taskdiff.study.config import load_study
 
     study = load_study(target, data_dir=data_dir, store=store)
     try:
         graph = resolve(plan_study(study), study, study.workspace())
     except Exception as exc:
-        from taskdiff.transfer.data import MissingDataError
 
         if isinstance(exc, MissingDataError):
             raise ConfigError(f"{target}: the status of a config needs its data to compute run ids ({exc}); "
@@ -76,9 +78,6 @@ def _graph_of(target: Path, store, data_dir):
 def study_status(target: str | Path, *, store: str | Path | None = None, data_dir: str | Path | None = None,
                  threads: int = 8) -> StudyStatus:
     """The status of a study directory (its ``study.json``) or of a study config file."""
-    from taskdiff.study.graph import KINDS
-    from taskdiff.study.run import verified_states
-    from taskdiff.transfer.store import STATES, RunStore
 
     target = Path(target)
     if not target.exists():
@@ -108,10 +107,6 @@ def _transfer_out_status(target: Path, store, threads: int) -> StudyStatus:
     """
     import csv
 
-    from taskdiff.errors import DataError
-    from taskdiff.study.graph import KINDS
-    from taskdiff.study.run import verified_states
-    from taskdiff.transfer.store import STATES, RunStore
 
     path = target / "scores.csv"
     with path.open(newline="", encoding="utf-8") as f:
@@ -132,7 +127,6 @@ def _transfer_out_status(target: Path, store, threads: int) -> StudyStatus:
 
 
 def _error(store, rid: str) -> str:
-    from taskdiff.io import read_json
 
     try:
         err = read_json(store.run_dir(rid) / "ERROR.json")
@@ -151,7 +145,6 @@ def _where(store, rid: str) -> str:
 
 def format_status(st: StudyStatus, *, limit: int = 20) -> str:
     """A plain-text status table."""
-    from taskdiff.transfer.store import STATES
 
     lines = [f"study {st.name} ({st.source}); store {st.store}",
              f"  {'phase':<14}" + "".join(f"{s:>10}" for s in STATES) + f"{'total':>10}"]

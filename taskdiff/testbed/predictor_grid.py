@@ -22,6 +22,7 @@ benchmark fixes its predictor on :data:`TUNE_SEED` and confirms it on :data:`CON
 from __future__ import annotations
 
 from taskdiff.testbed.tasks import TaskSpec
+from taskdiff.testbed.world import WorldConfig
 
 __all__ = ["GRID", "TARGETS", "TUNE_SEED", "CONFIRM_SEED", "predictor_world_config", "smoke_world_config",
            "grid_specs"]
@@ -70,14 +71,12 @@ def predictor_world_config(seed: int = TUNE_SEED):
     The demo's targets have the same settings (100 training examples), so what an
     intermediate task taught is what the target can use.
     """
-    from taskdiff.testbed.world import WorldConfig
 
     return WorldConfig(seed=seed, intermediates=grid_specs(), targets=_targets())
 
 
 def smoke_world_config(seed: int = TUNE_SEED, n_tasks: int = 5):
     """A tiny world for the benchmark's smoke test: 2 x 64 encoder, a few small tasks of the grid."""
-    from taskdiff.testbed.world import WorldConfig
 
     rows = [r for r in GRID if r[0] in ("tb_entail", "pt_entail_s250_n60", "tb_para", "tb_pos", "tb_agree",
                                         "pt_para_n60", "tb_depth")][:n_tasks]

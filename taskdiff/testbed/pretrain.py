@@ -30,6 +30,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from taskdiff.paths import default_home
+from taskdiff.errors import NumericalError
+from taskdiff.io import atomic_dir, atomic_write_json
+from taskdiff.testbed import grammar as G
+from taskdiff.transfer.evaluation import embed
+from taskdiff.transfer.metrics import tatoeba_accuracy
+from taskdiff.transfer.metrics.tatoeba import default_retrieval_layer
+from taskdiff.transfer.models import load_tokenizer
+from taskdiff.transfer.precision import autocast, resolve_precision
 
 log = logging.getLogger(__name__)
 ENCODER_VERSION = "1"
@@ -69,7 +77,6 @@ def tokenizer_vocab(lexicons) -> list[str]:
     """
     import string
 
-    from taskdiff.testbed import grammar as G
 
     words: list[str] = []
     suffixes: list[str] = []
@@ -155,7 +162,6 @@ def pretrain_mlm(lines: list[str], tokenizer, cfg: EncoderConfig, progress: bool
     from tqdm.auto import tqdm
     from transformers import BertForMaskedLM
 
-    from taskdiff.transfer.precision import autocast, resolve_precision
 
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -185,7 +191,6 @@ def pretrain_mlm(lines: list[str], tokenizer, cfg: EncoderConfig, progress: bool
                 logits = model.cls(hidden[chosen])
             loss = torch.nn.functional.cross_entropy(logits.float(), targets)
             if not torch.isfinite(loss):
-                from taskdiff.errors import NumericalError
 
                 raise NumericalError(f"MLM loss is {loss.item()} at step {step}; lower the learning rate")
             opt.zero_grad(set_to_none=True)
@@ -213,7 +218,6 @@ def encoder_dir(home, key: str, random: bool = False) -> Path:
 
 def ensure_encoder(world, home=None, progress: bool = False) -> Path:
     """The pretrained testbed encoder of ``world`` (built once, then reused from ``home``)."""
-    from taskdiff.io import atomic_dir, atomic_write_json
 
     out = encoder_dir(home, world.encoder_key)
     if (out / "config.json").exists() and (out / "testbed.json").exists():
@@ -234,8 +238,6 @@ def ensure_random_encoder(world, home=None) -> Path:
     import torch
     from transformers import BertForMaskedLM
 
-    from taskdiff.io import atomic_dir
-    from taskdiff.transfer.models import load_tokenizer
 
     trained = ensure_encoder(world, home)
     out = encoder_dir(home, world.encoder_key, random=True)
@@ -267,10 +269,6 @@ def retrieval_accuracy(model_path, pairs: dict[str, tuple[list[str], list[str]]]
     import transformers
     from transformers import AutoModel
 
-    from taskdiff.transfer.evaluation import embed
-    from taskdiff.transfer.metrics import tatoeba_accuracy
-    from taskdiff.transfer.metrics.tatoeba import default_retrieval_layer
-    from taskdiff.transfer.models import load_tokenizer
 
     verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()  # the MLM head is not loaded: expected

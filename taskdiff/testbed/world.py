@@ -29,6 +29,12 @@ from taskdiff.testbed.corpus import CorpusConfig, corpus_lines
 from taskdiff.testbed.languages import DEFAULT_LANGUAGES, LanguageSpec, Lexicon, Realizer, make_lexicons
 from taskdiff.testbed.pretrain import EncoderConfig
 from taskdiff.testbed.tasks import TaskSpec, generate_task, task_config
+from taskdiff.errors import UnknownNameError
+from taskdiff.io import atomic_dir, atomic_write_json, dumps_json
+from taskdiff.testbed.pretrain import ENCODER_VERSION, chance_accuracy, encoder_dir, ensure_encoder, ensure_random_encoder, retrieval_accuracy
+from taskdiff.testbed.probes import balanced_keep, probe_comments, probe_meanings, token_key, token_misc, token_probe_labels
+from taskdiff.testbed.tasks import _conllu
+from taskdiff.transfer.tasks import register_task_file
 
 WORLD_VERSION = "1"
 #: Version of the probing treebanks' content (2: token-level probes); in the world's key, not
@@ -119,7 +125,6 @@ class WorldConfig(BaseModel):
     @property
     def encoder_key(self) -> str:
         """Hash of what determines the encoder (not the tasks)."""
-        from taskdiff.testbed.pretrain import ENCODER_VERSION
 
         part = self.model_dump(mode="json", include={"seed", "languages", "corpus", "encoder", "concentration"})
         return config_hash({"encoder": part, "version": ENCODER_VERSION, "world": WORLD_VERSION})[:16]
@@ -180,7 +185,6 @@ class World:
         for t in self.tasks:
             if t.name == name:
                 return t
-        from taskdiff.errors import UnknownNameError
 
         raise UnknownNameError("testbed task", name, [t.name for t in self.tasks])
 
@@ -194,7 +198,6 @@ class World:
 
     def build(self) -> "World":
         """Write the world's files (once; a built world is reused) and register its tasks."""
-        from taskdiff.io import atomic_dir
 
         if not self.is_built():
             with atomic_dir(self.path) as tmp:
@@ -204,7 +207,6 @@ class World:
     def _write(self, root: Path) -> None:
         import yaml
 
-        from taskdiff.io import dumps_json
 
         summaries = []
         for spec in self.tasks:
@@ -224,9 +226,6 @@ class World:
         (root / "world.json").write_text(dumps_json(info), encoding="utf-8")
 
     def _write_treebanks(self, folder: Path) -> None:
-        from taskdiff.testbed.probes import balanced_keep, probe_comments, probe_meanings, token_key, token_misc, \
-            token_probe_labels
-        from taskdiff.testbed.tasks import _conllu
 
         folder.mkdir(parents=True, exist_ok=True)
         rng = G.rng_for(self.config.seed, "treebank")
@@ -254,7 +253,6 @@ class World:
 
     def register(self) -> "World":
         """Register every task of the (built) world in the task registry."""
-        from taskdiff.transfer.tasks import register_task_file
 
         for f in self.task_files():
             register_task_file(f, overwrite=True)
@@ -269,13 +267,11 @@ class World:
 
     def encoder(self, progress: bool = False) -> Path:
         """The pretrained encoder's folder (pretrained now if not cached)."""
-        from taskdiff.testbed.pretrain import ensure_encoder
 
         return ensure_encoder(self, self.home, progress)
 
     def encoder_dir(self) -> Path:
         """Where the encoder is (or will be) stored."""
-        from taskdiff.testbed.pretrain import encoder_dir
 
         return encoder_dir(self.home, self.encoder_key)
 
@@ -286,8 +282,6 @@ class World:
         ``layer``) on the retrieval target's sentences, as XTREME scores it and with each side's
         mean embedding subtracted (``*_centered``); cached in the world directory.
         """
-        from taskdiff.io import atomic_write_json
-        from taskdiff.testbed.pretrain import chance_accuracy, retrieval_accuracy
 
         cache = self.path / f"alignment-v2-{self.encoder_key}-{'default' if layer is None else layer}.json"
         if cache.exists():
@@ -304,7 +298,6 @@ class World:
 
     def random_encoder(self) -> Path:
         """The same architecture and tokenizer with random weights (a control)."""
-        from taskdiff.testbed.pretrain import ensure_random_encoder
 
         return ensure_random_encoder(self, self.home)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from taskdiff.study.node import Node
 
 __all__ = ["echo_job", "flaky_job", "fake_node"]
 
@@ -35,6 +36,5 @@ def flaky_job(payload: dict, node: dict) -> dict:
 
 def fake_node(run_id: str, task: str = "t", kind: str = "evaluation", deps: tuple[str, ...] = ()):
     """A resolved :class:`~taskdiff.study.node.Node` that names no real task or model."""
-    from taskdiff.study.node import Node
 
     return Node(key=run_id, kind=kind, model="fake", task=task, seed=1, run_id=run_id, deps=tuple(deps))

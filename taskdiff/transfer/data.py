@@ -19,6 +19,11 @@ from pathlib import Path
 from taskdiff.errors import ConfigError, DataError, TaskdiffError, safe_join
 from taskdiff.transfer.formats import get_format
 from taskdiff.transfer.tasks.config import TaskConfig
+from taskdiff.errors import ZeroShotViolation
+from taskdiff.transfer.hub_rows import hub_rows
+from taskdiff.transfer.readers import get_reader
+from taskdiff.transfer.readers.xtreme import read_xtreme, xtreme_files, xtreme_layout
+from taskdiff.transfer.tasks.registry import get_task
 
 log = logging.getLogger(__name__)
 ROLES = ("train", "selection", "evaluation")
@@ -65,7 +70,6 @@ def _local_files(task: TaskConfig, data_dir: Path | None, split: str, language: 
     """The local files of one split and language ([] when absent)."""
     root = task.local_root(data_dir)
     if task.local.layout == "xtreme" and root is not None:  # the layout may look beyond xtreme/ (tatoeba: laser/)
-        from taskdiff.transfer.readers.xtreme import xtreme_files
 
         path = xtreme_files(task.local.dataset, task.data_root(data_dir)).get((split, language))
         return [Path(path)] if path is not None and Path(path).exists() else []
@@ -89,10 +93,8 @@ def _local_files(task: TaskConfig, data_dir: Path | None, split: str, language: 
 def _read_local(task: TaskConfig, data_dir: Path | None, split: str, language: str) -> list[dict]:
     files = _local_files(task, data_dir, split, language)
     if task.local.layout == "xtreme":
-        from taskdiff.transfer.readers.xtreme import read_xtreme
 
         return read_xtreme(task.local.dataset, task.data_root(data_dir), language, split)
-    from taskdiff.transfer.readers import get_reader
 
     reader = get_reader(task.local.reader)
     rows: list[dict] = []
@@ -117,7 +119,6 @@ def _read_hub(task: TaskConfig, split: str, language: str) -> list[dict]:
     """Load a split from the Hugging Face hub with ``datasets.load_dataset`` (needs the hub)."""
     import datasets
 
-    from taskdiff.transfer.hub_rows import hub_rows
 
     hub = task.hub
     hub_split = hub.splits.get(split)
@@ -228,7 +229,6 @@ def load_role(task: TaskConfig, role: str, language: str, data_dir: Path | None 
     MissingDataError
         If the role cannot be served; the message says where it looked.
     """
-    from taskdiff.errors import ZeroShotViolation
 
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, found {role!r}")
@@ -283,7 +283,6 @@ def _expected_file(task, data_dir, split: str, language: str) -> str:
     """`` (expected PATH)`` for the message of a missing file; empty when it cannot be named."""
     try:
         if task.local.layout == "xtreme":
-            from taskdiff.transfer.readers.xtreme import xtreme_layout
 
             return f" (expected {xtreme_layout(task.local.dataset).path(task.data_root(data_dir), split, language)})"
         pattern = task.local.files.get(split)
@@ -312,7 +311,6 @@ def _load_hub_role(task, role, language) -> RoleData:
 
 
 def _load_mixture(task, role, language, data_dir, max_examples) -> RoleData:
-    from taskdiff.transfer.tasks.registry import get_task
 
     rows, sources, notes = [], [], []
     for name in task.components:
@@ -347,7 +345,6 @@ def check_zero_shot(train_rows: list[dict], eval_rows: list[dict], *, translated
     ------
     ZeroShotViolation
     """
-    from taskdiff.errors import ZeroShotViolation
 
     bad = [r for r in train_rows if r.get("language", train_language) != train_language]
     if bad:

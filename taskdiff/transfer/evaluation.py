@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.transfer.precision import autocast
+from taskdiff.transfer.metrics import get_metric
+from taskdiff.transfer.metrics.tatoeba import pool
 
 
 def _batches(order: list[int], features: list[dict], batch_tokens: int, max_batch: int):
@@ -89,7 +91,6 @@ def score(metric_name: str, predictions: list, references: list, language: str =
     """Scores (0-100) of predictions with the task's official metric."""
     import inspect
 
-    from taskdiff.transfer.metrics import get_metric
 
     fn = get_metric(metric_name)
     if "language" in inspect.signature(fn).parameters:
@@ -102,7 +103,6 @@ def embed(model, tokenizer, texts: list[str], layer: int, pooling: str = "mean",
     """L2-normalised sentence embeddings from hidden layer ``layer`` (0 = embeddings)."""
     import torch
 
-    from taskdiff.transfer.metrics.tatoeba import pool
 
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     result = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from taskdiff.schema import GAIN_COLUMNS, SCORE_COLUMNS
+from taskdiff.io import atomic_write_bytes, atomic_write_csv
 
 NUMERIC_KEYS_SKIP = {"threshold"}
 
@@ -41,7 +42,6 @@ def write_tables(scores, out_dir: Path) -> dict[str, Path]:
     """Write ``scores.csv``, ``gains.csv`` and ``gains.parquet`` atomically into ``out_dir``."""
     import pandas as pd
 
-    from taskdiff.io import atomic_write_bytes, atomic_write_csv
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

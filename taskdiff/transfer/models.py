@@ -17,6 +17,9 @@ import string
 from pathlib import Path
 
 from taskdiff.paths import default_home
+from taskdiff.errors import ConfigError
+from taskdiff.io import atomic_dir
+from taskdiff.transfer.e5_offline import ensure_e5_small_offline
 
 log = logging.getLogger(__name__)
 TINY_VERSION = "2"
@@ -28,7 +31,6 @@ def resolve_model(name: str, home: str | Path | None = None) -> str:
     if name == "tiny":
         return str(ensure_tiny(home))
     if name == "e5-small-offline":
-        from taskdiff.transfer.e5_offline import ensure_e5_small_offline
 
         return str(ensure_e5_small_offline(default_home(home)))
     _check_loadable(name)
@@ -39,7 +41,6 @@ def _check_loadable(name: str) -> None:
     """Refuse, before any run starts, a name that is no local model folder and no loadable hub id."""
     import difflib
 
-    from taskdiff.errors import ConfigError
 
     local = Path(name).expanduser()
     if local.exists():
@@ -87,7 +88,6 @@ def ensure_tiny(home: str | Path | None = None, seed: int = 0) -> Path:
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    from taskdiff.io import atomic_dir
 
     out = default_home(home) / "models" / f"tiny-bert-v{TINY_VERSION}"
     if (out / "config.json").exists():

@@ -19,6 +19,14 @@ from taskdiff.transfer.formats import get_format
 from taskdiff.transfer.store import RunSpec, RunStore
 from taskdiff.transfer.tasks import TaskConfig
 from taskdiff.transfer.training import TrainConfig
+from taskdiff.threads import ensure_threads
+from taskdiff.transfer.data import MissingDataError
+from taskdiff.transfer.dynamics import DynamicsRecorder, write_summary
+from taskdiff.transfer.evaluation import predict, score
+from taskdiff.transfer.metrics import metric_provenance, metric_run_key, primary_key as _primary
+from taskdiff.transfer.models import build_model, load_tokenizer, save_encoder
+from taskdiff.transfer.precision import resolve_precision
+from taskdiff.transfer.training import train_phase
 
 log = logging.getLogger(__name__)
 BASE = "none"
@@ -36,7 +44,6 @@ class Workspace:
     _rows: dict = field(default_factory=dict)
 
     def __post_init__(self):  # thread count by load, once per process (taskdiff/threads.py)
-        from taskdiff.threads import ensure_threads
 
         ensure_threads("transfer")
 
@@ -56,7 +63,6 @@ def task_labels(task: TaskConfig, rows: list[dict]) -> list[str] | None:
 
 def primary_key(metric: str) -> str:
     """The main score of a metric (e.g. ``f1`` for squad)."""
-    from taskdiff.transfer.metrics import primary_key as _primary
 
     return _primary(metric)
 
@@ -73,7 +79,6 @@ def train_spec(kind: str, ws: Workspace, task: TaskConfig, encoder: str, seed: i
 
 
 def _selection(ws: Workspace, task: TaskConfig) -> RoleData | None:
-    from taskdiff.transfer.data import MissingDataError
 
     try:
         return ws.rows(task, "selection", task.train_language)
@@ -91,11 +96,6 @@ def run_training(ws: Workspace, spec: RunSpec, task: TaskConfig, encoder_path: s
 def _train(ws: Workspace, handle, task: TaskConfig, encoder_path: str, cfg: TrainConfig, keep: str) -> dict:
     import time
 
-    from taskdiff.transfer.dynamics import DynamicsRecorder
-    from taskdiff.transfer.evaluation import predict, score
-    from taskdiff.transfer.models import build_model, load_tokenizer, save_encoder
-    from taskdiff.transfer.precision import resolve_precision
-    from taskdiff.transfer.training import train_phase
 
     start = time.perf_counter()
     fmt = get_format(task.format)
@@ -132,7 +132,6 @@ def _train(ws: Workspace, handle, task: TaskConfig, encoder_path: str, cfg: Trai
                "train_seconds": time.perf_counter() - start, "precision": precision,
                "notes": train.notes + (sel.notes if sel else [])}
     if recorder is not None:
-        from taskdiff.transfer.dynamics import write_summary
 
         write_summary(handle.path / "dynamics.json", recorder, [r["id"] for r in train.rows])
         handle.track("dynamics.json")
@@ -166,7 +165,6 @@ def _drop_checkpoints(path: Path) -> None:
 
 def eval_spec(ws: Workspace, task: TaskConfig, parent: str, language: str, extra: dict | None = None) -> RunSpec:
     """The spec of a zero-shot evaluation of ``parent`` (a run id or base model) in ``language``."""
-    from taskdiff.transfer.metrics import metric_run_key
 
     rows = ws.rows(task, "evaluation", language)
     return RunSpec("evaluation", {"parent": parent, "task": task_ref(task), "language": language,
@@ -182,10 +180,6 @@ def run_evaluation(ws: Workspace, spec: RunSpec, task: TaskConfig, model_path: s
 def _evaluate(ws: Workspace, task: TaskConfig, model_path: str, language: str) -> dict:
     import json
 
-    from taskdiff.transfer.evaluation import predict, score
-    from taskdiff.transfer.metrics import metric_provenance
-    from taskdiff.transfer.models import load_tokenizer
-    from taskdiff.transfer.precision import resolve_precision
 
     fmt = get_format(task.format)
     rows = ws.rows(task, "evaluation", language)

@@ -13,6 +13,9 @@ threshold is tuned on the tuning ids only and applied unchanged to the evaluated
 from __future__ import annotations
 
 from taskdiff.transfer.data import MissingDataError
+from taskdiff.transfer.evaluation import embed
+from taskdiff.transfer.metrics import bucc_f1, bucc_threshold, mine_unique, repeated_sentences, retrieval_setup, tatoeba_accuracy
+from taskdiff.transfer.models import load_tokenizer
 
 RETRIEVAL_CONVENTION = "xtreme-v2"
 """Version of the retrieval defaults, part of every retrieval run's cache key: the runs made
@@ -28,7 +31,6 @@ def retrieval_run_key(layer: int | None, pooling: str | None) -> dict:
 def _encoder(path: str, trust_remote_code: bool):
     from transformers import AutoModel
 
-    from taskdiff.transfer.models import load_tokenizer
 
     return AutoModel.from_pretrained(path, trust_remote_code=trust_remote_code), load_tokenizer(path, trust_remote_code)
 
@@ -40,8 +42,6 @@ def retrieval_metrics(ws, task, encoder_path: str, language: str, layer: int | N
     ``layer`` is a ``hidden_states`` index (0 = embedding output) or None for XTREME's;
     ``pooling`` ``"mean"``/``"cls"`` or None for XTREME's choice for the task.
     """
-    from taskdiff.transfer.evaluation import embed
-    from taskdiff.transfer.metrics import retrieval_setup
 
     model, tokenizer = _encoder(encoder_path, ws.trust_remote_code)
     setup = retrieval_setup(model.config.num_hidden_layers, layer, pooling, task=task.metric)
@@ -65,7 +65,6 @@ def score_retrieval(ws, task, language: str, rows, emb, setup: dict) -> dict:
 
 
 def _tatoeba(rows, emb) -> dict:
-    from taskdiff.transfer.metrics import tatoeba_accuracy
 
     src = [r for r in rows if r["side"] == "source"]
     tgt = {r["id"]: r for r in rows if r["side"] == "target"}
@@ -78,7 +77,6 @@ def _tatoeba(rows, emb) -> dict:
 
 
 def _mine(rows, emb, repeated):
-    from taskdiff.transfer.metrics import mine_unique
 
     src = [r for r in rows if r["side"] == "source"]
     tgt = [r for r in rows if r["side"] == "target"]
@@ -91,7 +89,6 @@ def _mine(rows, emb, repeated):
 
 def _bucc(tune_rows, eval_rows, emb) -> tuple[dict, dict]:
     """Threshold on the tuning rows, F1 on the evaluated rows; repeats counted over both."""
-    from taskdiff.transfer.metrics import bucc_f1, bucc_threshold, repeated_sentences
 
     both = {r["id"]: r for r in list(tune_rows) + list(eval_rows)}.values()  # the file, when carved
     repeated = tuple(repeated_sentences(r["text"] for r in both if r["side"] == side)

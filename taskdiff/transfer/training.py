@@ -18,6 +18,9 @@ from typing import Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from taskdiff.errors import ZeroShotViolation
+from taskdiff.progress import plain_lines, run_label
+from taskdiff.transfer.models import freeze_word_embeddings
+from taskdiff.transfer.precision import resolve_precision
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +114,6 @@ def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: Trai
     from transformers import EarlyStoppingCallback
     from transformers.trainer_utils import get_last_checkpoint
 
-    from taskdiff.transfer.models import freeze_word_embeddings
-    from taskdiff.transfer.precision import resolve_precision
 
     check_english(train_rows, "training")
     check_english(selection_rows or [], "model-selection")
@@ -141,7 +142,6 @@ def train_phase(model, tokenizer, fmt, train_rows: list[dict], labels, cfg: Trai
         processing_class=tokenizer, callbacks=cbs, task_format=fmt, recorder=recorder, selection_fn=selection_fn)
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-    from taskdiff.progress import plain_lines, run_label
     from taskdiff.transfer.trainer import TrainingProgress
 
     trainer.remove_callback(PrinterCallback)  # printed the log dicts on stdout

@@ -23,6 +23,7 @@ from taskdiff.analysis.report.published import direction_check
 from taskdiff.analysis.report.records import (baseline_frame, provenance_frame,
                                               records_sentences, study_records)
 from taskdiff.analysis.table import LOG_FEATURES
+from taskdiff.analysis.design import min_tasks_for_inference
 
 __all__ = ["make_table", "build_context", "findings", "provenance_summary"]
 
@@ -282,7 +283,6 @@ def _methods(a: StudyAnalysis) -> list[str]:
 
 
 def _floor(a: StudyAnalysis) -> int:
-    from taskdiff.analysis.design import min_tasks_for_inference
 
     return min_tasks_for_inference(a.settings["alpha"])
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from taskdiff.transfer.formats import get_format
+from taskdiff.transfer.tasks import get_task
 
 __all__ = ["CHANCE_MARGIN", "chance_level", "study_records", "records_sentences",
            "baseline_frame", "provenance_frame"]
@@ -39,12 +41,10 @@ def chance_level(target: str, metric: str) -> float | None:
     if metric != "accuracy":
         return None
     try:
-        from taskdiff.transfer.tasks import get_task
 
         task = get_task(target)
     except Exception:  # an unregistered target: no chance level is claimed
         return None
-    from taskdiff.transfer.formats import get_format
 
     labels = getattr(task, "labels", None)
     if get_format(task.format).needs_labels and labels:

@@ -64,6 +64,17 @@ from taskdiff.difficulty.probing.summary import (  # noqa: F401
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError, UnknownNameError
 from taskdiff.schema import format1_features
+from taskdiff.difficulty.budget import as_budget, budget_run
+from taskdiff.difficulty.hidden import resolve_hidden_precision
+from taskdiff.difficulty.maths import DEFAULT_FRACTIONS
+from taskdiff.difficulty.probing.probe import fit_probe_suite
+from taskdiff.difficulty.probing.suites import ProbeSuite, build_probe_suite, load_sentences
+from taskdiff.difficulty.size import count_tokens
+from taskdiff.provenance import data_fingerprint
+from taskdiff.transfer.models import load_tokenizer
+from taskdiff.transfer.phases import run_training, train_spec
+from taskdiff.transfer.store import RunSpec
+from taskdiff.transfer.training import TrainConfig
 
 log = logging.getLogger(__name__)
 DEFAULT_TREEBANK = "intermediate/ud_english_ewt/en_ewt-ud-dev.conllu"
@@ -100,7 +111,6 @@ def resolve_layers(layers, states) -> list[int]:
 
 def load_suite(path: Path, *, max_sentences: int | None, seed: int, min_examples: int):
     """The full probe suite of the first ``max_sentences`` sentences of ``path`` (memoised)."""
-    from taskdiff.difficulty.probing.suites import build_probe_suite, load_sentences
 
     path = Path(path)
     stat = path.stat()
@@ -115,7 +125,6 @@ def load_suite(path: Path, *, max_sentences: int | None, seed: int, min_examples
 
 def sub_suite(full, names: list[str]):
     """A suite of some probes of ``full`` and the rows of its sentences / words in ``full``."""
-    from taskdiff.difficulty.probing.suites import ProbeSuite
 
     sub = ProbeSuite.from_probes([full.probes[n] for n in names], full.dropped)
     index = {tuple(s): i for i, s in enumerate(full.sentences)}
@@ -254,7 +263,6 @@ class Probing(Measure):
         return path
 
     def train_config(self):
-        from taskdiff.transfer.training import TrainConfig
 
         cfg = self.intermediate_train
         if cfg is None:
@@ -274,13 +282,11 @@ class Probing(Measure):
 
     def probe_budget(self):
         """The budget of the ``"budget"`` encoder, with ``keep_encoder`` on."""
-        from taskdiff.difficulty.budget import as_budget
 
         budget = as_budget(self.budget)
         return budget if budget.keep_encoder else budget.model_copy(update={"keep_encoder": True})
 
     def spec_params(self):
-        from taskdiff.difficulty.hidden import resolve_hidden_precision
 
         params = self.get_params()
         kind = params["encoder"] = self.encoder_kind()
@@ -298,7 +304,6 @@ class Probing(Measure):
         return params
 
     def cache_key(self, task, context):
-        from taskdiff.provenance import data_fingerprint
 
         key = super().cache_key(task, context)
         key["treebank"] = data_fingerprint(self.treebank_path(context))
@@ -308,7 +313,6 @@ class Probing(Measure):
         """``(run id, encoder path, reused)`` of the task-trained encoder of :meth:`encoder_kind`."""
         if self.encoder_kind() == "intermediate":
             return self.intermediate_encoder(task, model, context, cost)
-        from taskdiff.difficulty.budget import budget_run
 
         run = budget_run(task, model, context, self.probe_budget(), inputs="real", cost=cost)
         if run.encoder_path is None:
@@ -317,9 +321,6 @@ class Probing(Measure):
 
     def intermediate_encoder(self, task, model, context, cost) -> tuple[str, str, bool]:
         """``(run id, encoder path, reused)`` of the task-trained encoder (a transfer run)."""
-        from taskdiff.difficulty.size import count_tokens
-        from taskdiff.transfer.models import load_tokenizer
-        from taskdiff.transfer.phases import run_training, train_spec
 
         cfg = self.train_config()
         ws = context.workspace
@@ -334,8 +335,6 @@ class Probing(Measure):
 
     def _fits(self, context, encoder_id, states, sub, sent_rows, word_rows, names, layer_idx) -> list[dict]:
         """Probe results of one encoder (a cached ``probe_fit`` run)."""
-        from taskdiff.difficulty.probing.probe import fit_probe_suite
-        from taskdiff.transfer.store import RunSpec
 
         settings = {"probes": names, "layers": layer_idx, "max_examples": self.max_examples,
                     "control": self.control, "mdl": self.mdl, "mdl_fractions": self.mdl_fractions,
@@ -346,7 +345,6 @@ class Probing(Measure):
         def run(handle):
             from threadpoolctl import threadpool_limits
 
-            from taskdiff.difficulty.maths import DEFAULT_FRACTIONS
 
             sent = {l: states.pooled[states.layer_index(l)][sent_rows] for l in layer_idx}
             token = any(p.level == "token" for p in sub.probes.values())

@@ -37,6 +37,7 @@ import math
 import numpy as np
 
 from taskdiff.difficulty.base import finite_or_none, jsonable
+from taskdiff.errors import ConfigError, UnknownNameError
 
 GROUPS = ("syntactic", "semantic", "surface")
 METRICS = ("accuracy", "selectivity", "mdl_compression")
@@ -174,7 +175,6 @@ def _aggregate(values, how: str) -> float | None:
 
 def check_groups(groups, names) -> dict:
     """``groups`` ({probe: group}) validated against the probe ``names`` and :data:`GROUPS`."""
-    from taskdiff.errors import ConfigError, UnknownNameError
 
     groups = dict(groups or {})
     for name, group in groups.items():
@@ -187,7 +187,6 @@ def check_groups(groups, names) -> dict:
 
 def check_headroom(headroom) -> tuple[float, float] | None:
     """``headroom`` as ``(margin, ceiling)`` floats, or None; a clear error otherwise."""
-    from taskdiff.errors import ConfigError
 
     if headroom is None:
         return None

@@ -17,18 +17,21 @@ from typing import Callable
 
 from taskdiff.registry import Registry
 from taskdiff.study.executors.base import Executor, Outcome
+from taskdiff.errors import ConfigError
+from taskdiff.study.executors.gpu_pool import make_gpu_pool
+from taskdiff.study.executors.local import LocalExecutor
+from taskdiff.study.executors.ray_exec import RayExecutor
+from taskdiff.study.executors.slurm import SlurmExecutor
 
 __all__ = ["Executor", "Outcome", "executor_names", "make_executor", "register_executor"]
 
 
 def _local(study, workers=None, detach=False):
-    from taskdiff.study.executors.local import LocalExecutor
 
     return LocalExecutor(study.config.executor.workers if workers is None else workers)
 
 
 def _gpu_pool(study, workers=None, detach=False):
-    from taskdiff.study.executors.gpu_pool import make_gpu_pool
 
     return make_gpu_pool(study.config.executor.workers if workers is None else workers)
 
@@ -36,8 +39,6 @@ def _gpu_pool(study, workers=None, detach=False):
 def _slurm(study, workers=None, detach=False):
     from pathlib import Path
 
-    from taskdiff.errors import ConfigError
-    from taskdiff.study.executors.slurm import SlurmExecutor
 
     if study.out is None:
         raise ConfigError("the slurm executor needs a study directory (--out or 'out:') for its job folder")
@@ -47,7 +48,6 @@ def _slurm(study, workers=None, detach=False):
 
 
 def _ray(study, workers=None, detach=False):
-    from taskdiff.study.executors.ray_exec import RayExecutor
 
     return RayExecutor(study.config.executor.ray)
 

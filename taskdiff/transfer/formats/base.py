@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from taskdiff.registry import Registry
+from taskdiff.errors import ConfigError
 
 _FORMATS: Registry = Registry("format", builtins="taskdiff.transfer.formats")
 """Format instances by name (the built-ins register when :mod:`taskdiff.transfer.formats` is imported)."""
@@ -159,7 +160,6 @@ class TaskFormat:
 
     def null_row(self, row: dict, unk: str) -> dict:
         """The row with its input removed and its gold kept (``vinfo``'s null model)."""
-        from taskdiff.errors import ConfigError
 
         why = "" if self.trainable else " (not trainable)"
         raise ConfigError(f"format {self.name!r} has no null input{why}")

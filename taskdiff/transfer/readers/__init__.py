@@ -35,6 +35,7 @@ from .layouts import Layout
 from .retrieval import read_bucc, read_tatoeba
 from .squad import read_squad_json
 from .xtreme import XTREME_LAYOUTS, read_xtreme, xtreme_files, xtreme_layout
+from taskdiff.transfer.readers.layouts import lookup
 
 LAYOUTS: dict[str, Layout] = {**XTREME_LAYOUTS, **INTERMEDIATE_LAYOUTS}
 """Every built-in layout by name (XTREME tasks and intermediate data sets)."""
@@ -42,7 +43,6 @@ LAYOUTS: dict[str, Layout] = {**XTREME_LAYOUTS, **INTERMEDIATE_LAYOUTS}
 
 def get_layout(name: str) -> Layout:
     """The built-in layout ``name``; :class:`~taskdiff.errors.UnknownNameError` if unknown."""
-    from .layouts import lookup
 
     return lookup(LAYOUTS, "data layout", name)
 

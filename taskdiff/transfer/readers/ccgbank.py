@@ -15,6 +15,7 @@ from taskdiff.errors import DataError
 
 from ._common import read_text, require_rows
 from ._registry import register_reader
+from taskdiff.errors import ConfigError
 
 _LEAF = re.compile(r"<L (\S+) (\S+) (\S+) (\S+) (\S+)>")
 
@@ -23,7 +24,6 @@ _LEAF = re.compile(r"<L (\S+) (\S+) (\S+) (\S+) (\S+)>")
 def read_ccgbank_auto(path: Path, **options: Any) -> list[dict[str, Any]]:
     """Read one AUTO file: one row per sentence, ``tokens`` = words, ``tags`` = categories."""
     if options:
-        from taskdiff.errors import ConfigError
 
         raise ConfigError(f"reader 'ccgbank_auto' takes no options, found {sorted(options)}")
     lines = read_text(path).splitlines()
