@@ -145,14 +145,14 @@ def test_predict_explains_unbounded_intervals_takes_level_and_shows_loto_quality
 
 
 def test_min_tasks_for_level_known_answers():
-    from taskdiff.analysis.predict_cli import min_tasks_for_level
+    from taskdiff.cli.predict import min_tasks_for_level
 
     # ceil(0.9 (n+1)) <= n first holds at n = 9; ceil(0.8 (n+1)) <= n at n = 4; 0.5: n = 1
     assert [min_tasks_for_level(x) for x in (0.9, 0.8, 0.5, 0.95)] == [9, 4, 1, 19]
 
 
 def test_predict_task_uses_the_studys_measures(tmp_path):
-    from taskdiff.analysis.predict_cli import study_profile_settings
+    from taskdiff.cli.predict import study_profile_settings
 
     study = _study(tmp_path / "study")
     s = study_profile_settings(study)
@@ -201,7 +201,7 @@ def test_unwritable_outputs_are_refused_before_work(tmp_path, fixture_data):
 
 
 def test_check_writable_probes_by_writing(tmp_path, monkeypatch):
-    from taskdiff.cli_checks import check_writable
+    from taskdiff.cli.checks import check_writable
     from taskdiff.errors import ConfigError
 
     check_writable(tmp_path / "new" / "deeper", "--out")  # creatable: fine, and nothing is created
@@ -273,7 +273,7 @@ def test_tiny_transfer_output_is_short_and_readable(tmp_path, finished_study):
 # ----------------------------------------------------------------------------- 15.7 / 15.8 interface
 @pytest.mark.parametrize("width", [80, 120])
 def test_tasks_table_fits_the_terminal_and_says_what_is_local(fixture_data, width):
-    from taskdiff.cli_tables import tasks_table
+    from taskdiff.cli.tables import tasks_table
 
     text = tasks_table(fixture_data, width=width)
     assert max(len(line) for line in text.splitlines()) <= width
@@ -308,7 +308,7 @@ def test_status_accepts_a_transfer_out_folder(finished_study):
 def test_study_options_override_model_seeds_and_max_examples(tmp_path):
     import yaml
 
-    from taskdiff.study.cli import _overrides
+    from taskdiff.cli.study import _overrides
     from taskdiff.study.config import load_study
 
     path = tmp_path / "study.yaml"
@@ -328,7 +328,7 @@ def test_unknown_language_names_the_tasks_that_have_it_not_a_lookalike(tmp_path,
 
 # ----------------------------------------------------------------------------- 14.7 --param
 def test_param_parsing_is_typed_and_suggests_names():
-    from taskdiff.cli_checks import parse_params
+    from taskdiff.cli.checks import parse_params
     from taskdiff.errors import ConfigError, UnknownNameError
 
     assert parse_params(["probing.mdl=true", "probing.layers=[1, 2]", "vinfo.null_model=prior"]) == {
@@ -348,7 +348,7 @@ def test_param_parsing_is_typed_and_suggests_names():
 
 
 def test_param_reaches_the_measure_and_its_cache_key(tmp_path, fixture_data):
-    from taskdiff.cli_checks import parse_params
+    from taskdiff.cli.checks import parse_params
     from taskdiff.difficulty.api import _measure_list
 
     (probing,) = _measure_list(["probing"], parse_params(["probing.mdl=true", "probing.max_sentences=50"]))
@@ -363,7 +363,7 @@ def test_param_reaches_the_measure_and_its_cache_key(tmp_path, fixture_data):
 def test_data_notes_of_other_tasks_are_dropped_and_each_note_shown_once():
     import logging
 
-    from taskdiff.cli_common import _TaskNotes
+    from taskdiff.cli.common import _TaskNotes
 
     notes = _TaskNotes(["snli", "xnli"])
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def _study_cmd(config: Path, out: Path, store: Path, *extra: str) -> list[str]:
-    return [PYTHON, "-m", "taskdiff.study.cli", "study", str(config), "--out", str(out), "--store", str(store),
+    return [PYTHON, "-m", "taskdiff.cli", "study", str(config), "--out", str(out), "--store", str(store),
             *extra]
 
 

@@ -19,7 +19,7 @@ from .conftest import REPO, run_records, write_config
 
 
 def _app():
-    from taskdiff.study.cli import register
+    from taskdiff.cli.study import register
 
     return register(typer.Typer())
 

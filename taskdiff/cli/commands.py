@@ -1,4 +1,8 @@
-"""The ``taskdiff`` command line: a thin typer layer over library calls.
+"""The ``taskdiff`` commands ``tasks``, ``transfer``, ``profile``, ``predict``, ``report``, ``demo``.
+
+The ``taskdiff`` command line is a thin typer layer over library calls; ``study`` and
+``status`` are added from :mod:`taskdiff.cli.study`. The app is ``taskdiff.cli:app`` (the
+console entry point) and ``python -m taskdiff.cli`` runs it (:mod:`taskdiff.cli.__main__`).
 
 Every command is a few lines that call functions a user could call from Python the same
 way. Conventions (``docs/cli.md``): the one thing a command acts on is positional
@@ -11,19 +15,19 @@ to stderr, results and the final summary to stdout.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from taskdiff.cli_common import (QUIET_HELP, VERBOSE_HELP, friendly, int_list, quiet_libraries, setup,  # noqa: F401
-                                 show_notes_for, split_list)
 from taskdiff.analysis.api import report
-from taskdiff.analysis.predict_cli import check_study_for_report, predict_report, study_profile_settings
-from taskdiff.cli_checks import check_data_dir, check_languages, check_model, check_writable, parse_params
-from taskdiff.cli_tables import tasks_table
+from taskdiff.cli.checks import check_data_dir, check_languages, check_model, check_writable, parse_params
+from taskdiff.cli.common import (QUIET_HELP, VERBOSE_HELP, friendly, int_list, quiet_libraries, setup,  # noqa: F401
+                                 show_notes_for, split_list)
+from taskdiff.cli.predict import check_study_for_report, predict_report, study_profile_settings
+from taskdiff.cli.study import register as register_study
+from taskdiff.cli.tables import tasks_table
 from taskdiff.demo import run_demo
 from taskdiff.difficulty.api import format_profile_table, profile_task
 from taskdiff.errors import ConfigError
@@ -262,14 +266,9 @@ def demo_cmd(
     _echo_summary(started)
 
 
-from taskdiff.study.cli import register as _register_study  # noqa: E402  (adds `study` and `status`)
-
-_register_study(app)
+register_study(app)  # adds `study` and `status` (taskdiff/cli/study.py)
 
 
 def main() -> None:  # pragma: no cover - console entry
     app()
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())

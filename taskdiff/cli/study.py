@@ -1,6 +1,6 @@
 """``taskdiff study`` and ``taskdiff status``: plain typer command functions.
 
-Add them to the main app with :func:`register` (``register(app)`` in ``taskdiff/cli.py``),
+Add them to the main app with :func:`register` (``register(app)`` in ``taskdiff/cli/commands.py``),
 or use them in any ``typer.Typer()``. Each command is a few lines over
 :func:`taskdiff.study.config.load_study`, :func:`taskdiff.study.run.run_study`,
 :func:`taskdiff.study.estimate.estimate_plan` and :func:`taskdiff.study.status.study_status`.
@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from taskdiff.cli_common import QUIET_HELP, VERBOSE_HELP, friendly, setup, split_list
-from taskdiff.cli_checks import check_data_dir, check_writable
-from taskdiff.cli_common import int_list
+from taskdiff.cli.checks import check_data_dir, check_writable
+from taskdiff.cli.common import QUIET_HELP, VERBOSE_HELP, friendly, int_list, setup, split_list
 from taskdiff.progress import format_seconds
 from taskdiff.study.config import load_study
 from taskdiff.study.estimate import estimate_plan, format_plan, local_flops
@@ -172,12 +170,3 @@ def register(app: typer.Typer) -> typer.Typer:
     app.command("status", short_help="Done / running / failed / pending runs of a study.")(status_cmd)
     return app
 
-
-def main() -> None:  # pragma: no cover - `python -m taskdiff.study.cli`
-    app = typer.Typer(add_completion=False, no_args_is_help=True)
-    register(app)
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
