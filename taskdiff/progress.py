@@ -6,9 +6,9 @@
   ``interval`` seconds step, rate and ETA; end), with :func:`run_label` as its label and
   :func:`format_seconds` for times. The Trainer's log dicts (``{'loss': ...}``) go to the
   ``taskdiff.transfer.training`` logger at INFO (shown with ``--verbose``), never to stdout.
-* :class:`CountingStore` - a :class:`~taskdiff.transfer.store.RunStore` that counts the runs
-  it trained and the runs it reused, for the summary line.
-* :func:`summary_line` - ``done in 1m 12s: 3 runs trained, 2 reused from the store``.
+* :func:`summary_line` - ``done in 1m 12s: 3 runs trained, 2 reused from the store``, the
+  counts read from a :class:`~taskdiff.transfer.store.CountingStore` (that store counts the
+  runs it trained and the runs it reused).
 * :func:`stderr_is_terminal` / :func:`set_plain_lines` - bars are written only to a
   terminal: when stderr is a file or pipe the CLI turns every bar off (``progress=False``)
   and asks for plain lines, which the training callback and ``profile_task`` then print.
@@ -23,11 +23,10 @@ import logging
 import sys
 import time
 from pathlib import Path
-from taskdiff.transfer.store import RunStore
 
 log = logging.getLogger("taskdiff.transfer.training")
 
-__all__ = ["CountingStore", "format_seconds", "plain_lines", "plain_progress", "set_plain_lines", "run_label",
+__all__ = ["format_seconds", "plain_lines", "plain_progress", "set_plain_lines", "run_label",
            "stderr_is_terminal", "summary_line"]
 
 #: Seconds between two plain progress lines of one run.
@@ -92,32 +91,12 @@ def run_label(output_dir: str | Path) -> str:
     return "training"
 
 
-def _counting_store_class():
-
-    class CountingStore(RunStore):
-        """A RunStore that counts runs trained (computed) and reused (found done), per kind."""
-
-        def __init__(self, root=None):
-            super().__init__(root)
-            self.trained: dict[str, int] = {}
-            self.reused: dict[str, int] = {}
-
-        def get_or_run(self, spec, fn, **kwargs):
-            result = super().get_or_run(spec, fn, **kwargs)
-            counts = self.reused if result.hit else self.trained
-            counts[spec.kind] = counts.get(spec.kind, 0) + 1
-            return result
-
-    return CountingStore
-
-
-def CountingStore(root=None):  # noqa: N802 - a class made lazily, so importing this module needs no store
-    """A :class:`~taskdiff.transfer.store.RunStore` that counts trained and reused runs."""
-    return _counting_store_class()(root)
-
-
 def summary_line(started: float, store=None, extra: str = "") -> str:
-    """``done in 12.3s: 3 runs computed, 2 reused from the store`` (``started``: time.monotonic())."""
+    """``done in 12.3s: 3 runs computed, 2 reused from the store`` (``started``: time.monotonic()).
+
+    The counts are given when ``store`` counts its runs (``trained`` and ``reused``, as
+    :class:`~taskdiff.transfer.store.CountingStore` does).
+    """
     text = f"done in {format_seconds(time.monotonic() - started)}"
     if store is not None and hasattr(store, "trained"):
         n_new, n_old = sum(store.trained.values()), sum(store.reused.values())

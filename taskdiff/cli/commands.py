@@ -33,9 +33,10 @@ from taskdiff.difficulty.api import format_profile_table, profile_task
 from taskdiff.errors import ConfigError
 from taskdiff.io import atomic_write_text
 from taskdiff.paths import default_home
-from taskdiff.progress import CountingStore, set_plain_lines, stderr_is_terminal, summary_line
+from taskdiff.progress import set_plain_lines, stderr_is_terminal, summary_line
 from taskdiff.study.transfer import TransferRequest, run_transfer
 from taskdiff.transfer.phases import Workspace
+from taskdiff.transfer.store import CountingStore
 from taskdiff.transfer.training import TrainConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,

@@ -28,7 +28,7 @@ from taskdiff.errors import ConfigError, DataError, TaskdiffError, safe_join
 from taskdiff.io import atomic_write_json, is_temp_file, read_json, remove_temp_files, sha256_file_cached
 from taskdiff.paths import default_home
 
-__all__ = ["RunHandle", "RunLockedError", "RunNotDoneError", "RunResult", "RunSpec",
+__all__ = ["CountingStore", "RunHandle", "RunLockedError", "RunNotDoneError", "RunResult", "RunSpec",
            "RunStore", "VersionMismatchWarning", "STATES"]
 
 logger = logging.getLogger(__name__)
@@ -408,3 +408,29 @@ class RunStore:
             shutil.rmtree(path)
         logger.info("invalidated run %s", rid)
         return True
+
+
+class CountingStore(RunStore):
+    """A :class:`RunStore` that counts the runs it computed and the runs it reused, per kind.
+
+    The CLI's summary line (:func:`taskdiff.progress.summary_line`) reads ``trained`` and
+    ``reused``; subclass it like any store.
+
+    Attributes
+    ----------
+    trained, reused : dict of str to int
+        Runs computed by ``fn`` / found done, per run kind, through :meth:`get_or_run`.
+    """
+
+    def __init__(self, root: str | Path | None = None):
+        super().__init__(root)
+        self.trained: dict[str, int] = {}
+        self.reused: dict[str, int] = {}
+
+    def get_or_run(self, spec: RunSpec, fn: Callable[[RunHandle], Mapping[str, Any] | None],
+                   **kwargs) -> RunResult:
+        """:meth:`RunStore.get_or_run`, counted in ``reused`` (a hit) or ``trained``."""
+        result = super().get_or_run(spec, fn, **kwargs)
+        counts = self.reused if result.hit else self.trained
+        counts[spec.kind] = counts.get(spec.kind, 0) + 1
+        return result

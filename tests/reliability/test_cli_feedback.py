@@ -241,8 +241,8 @@ def test_training_progress_plain_lines_have_start_rate_eta_and_no_log_dicts(caps
 
 
 def test_summary_line_counts_runs_computed_and_reused(tmp_path):
-    from taskdiff.progress import CountingStore, format_seconds, summary_line
-    from taskdiff.transfer.store import RunSpec
+    from taskdiff.progress import format_seconds, summary_line
+    from taskdiff.transfer.store import CountingStore, RunSpec
 
     store = CountingStore(tmp_path / "store")
     spec = RunSpec("evaluation", {"x": 1})
