@@ -64,7 +64,7 @@ def collect(world_seed: int, store_root: Path, *, smoke: bool = False, seeds: Se
     from taskdiff.testbed.predictor_grid import TARGETS, predictor_world_config, smoke_world_config
     from taskdiff.testbed.world import World
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+    from taskdiff.study.transfer import TransferRequest, run_transfer
     from taskdiff.transfer.store import RunStore
 
     store = RunStore(store_root)

@@ -32,11 +32,11 @@ from taskdiff.difficulty.api import profile_task
 from taskdiff.difficulty.profile import DifficultyProfile
 from taskdiff.errors import ConfigError
 from taskdiff.io import atomic_write_json, atomic_write_text
+from taskdiff.study.transfer import TransferRequest, run_transfer
 from taskdiff.testbed.tasks import TaskSpec
 from taskdiff.testbed.world import World, WorldConfig
 from taskdiff.threads import choose_threads, configure_threads
 from taskdiff.transfer.phases import Workspace
-from taskdiff.transfer.pipeline import TransferRequest, run_transfer
 from taskdiff.transfer.store import RunStore
 from taskdiff.transfer.training import TrainConfig
 

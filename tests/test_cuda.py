@@ -22,7 +22,7 @@ def test_auto_precision_on_gpu_is_bf16_or_fp16():
 def test_tiny_transfer_trains_on_the_gpu(tmp_path):
     from taskdiff.testing.fixtures import make_fixture_data_dir
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+    from taskdiff.study.transfer import TransferRequest, run_transfer
     from taskdiff.transfer.store import RunStore
 
     data = make_fixture_data_dir(tmp_path / "data", n_train=32, n_eval=8, languages=("en", "de"))

@@ -12,8 +12,9 @@ and whatever either ran is a cache hit for the other. Every run goes through
 cache hit warns about other library versions and counts as reused), and a node's exception
 propagates as from a plain call.
 
-This module is above :mod:`taskdiff.transfer` (it imports the study runner);
-``taskdiff.transfer.pipeline`` only re-exports its names for existing imports.
+This module is above :mod:`taskdiff.transfer` (it imports the study runner), so it is
+the one place to import :func:`run_transfer` from (``taskdiff.transfer.pipeline``, which
+re-exported it, is gone: :mod:`taskdiff.transfer` never imports :mod:`taskdiff.study`).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def train_config():
 
 
 def study_request(**overrides):
-    from taskdiff.transfer.pipeline import TransferRequest
+    from taskdiff.study.transfer import TransferRequest
 
     cfg = train_config()
     return TransferRequest(**{**STUDY, "intermediate_train": cfg, "target_train": cfg, **overrides})
@@ -101,7 +101,7 @@ def tiny_path(tmp_path_factory) -> str:
 def finished_study(tmp_path_factory, fixture_data) -> Study:
     """A finished tiny study (3 training runs, 2 evaluations); do not modify: copy it."""
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import run_transfer
+    from taskdiff.study.transfer import run_transfer
     from taskdiff.transfer.store import RunStore
 
     root = tmp_path_factory.mktemp("reliability-study")

@@ -30,7 +30,7 @@ WORKER = textwrap.dedent("""
     store, data, out, own, marker, ready, go, max_examples = sys.argv[1:9]
     from taskdiff.transfer import phases
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+    from taskdiff.study.transfer import TransferRequest, run_transfer
     from taskdiff.transfer.store import RunStore
     from taskdiff.transfer.training import TrainConfig
     import torch, transformers  # noqa: F401 (import before the race starts)

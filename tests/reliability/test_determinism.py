@@ -63,7 +63,7 @@ def test_target_phase_is_bit_identical_whatever_ran_before(tmp_path, fixture_dat
 @pytest.mark.parametrize("inter,target", [("ud_en_pos", "panx"), ("snli", "xquad")])
 def test_pipeline_is_bit_identical_for_tagging_and_qa_targets(tmp_path, fixture_data, inter, target):
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import run_transfer
+    from taskdiff.study.transfer import run_transfer
     from taskdiff.transfer.store import RunStore
 
     req = study_request(intermediates=[inter], targets=[target], seeds=[3])
@@ -117,7 +117,7 @@ def _fake_old_versions(run_dir) -> None:
 
 def test_cached_run_from_other_versions_warns_through_the_pipeline(tmp_path, finished_study):
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import run_transfer
+    from taskdiff.study.transfer import run_transfer
     from taskdiff.transfer.store import RunStore, VersionMismatchWarning
 
     study = finished_study.copy(tmp_path)

@@ -51,7 +51,7 @@ def test_train_phase_refuses_non_english_rows_before_touching_the_model():
 def test_non_english_rows_stop_the_pipeline_before_any_training(tmp_path, fixture_data, monkeypatch):
     """Even if a bug tagged German rows as training data, nothing would be trained on them."""
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import run_transfer
+    from taskdiff.study.transfer import run_transfer
     from taskdiff.transfer.store import RunStore
 
     original = Workspace.rows
@@ -74,7 +74,7 @@ def test_non_english_rows_stop_the_pipeline_before_any_training(tmp_path, fixtur
 def test_a_task_trained_in_another_language_is_refused_up_front(tmp_path, fixture_data):
     """A task file may declare ``train_language: de``; the pipeline refuses it before training."""
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import run_transfer
+    from taskdiff.study.transfer import run_transfer
     from taskdiff.transfer.store import RunStore
     from taskdiff.transfer.tasks import register_task_file
 

@@ -27,7 +27,7 @@ def _app():
 def test_local_study_equals_transfer_pipeline(reference, fixture_data):
     """Every run the study made is one `taskdiff transfer` would reuse, and the gains agree."""
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+    from taskdiff.study.transfer import TransferRequest, run_transfer
     from taskdiff.transfer.store import RunStore
     from taskdiff.transfer.training import TrainConfig
 

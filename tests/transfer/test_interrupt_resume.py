@@ -15,7 +15,7 @@ import pytest
 SCRIPT = """
 import sys
 from taskdiff.transfer.phases import Workspace
-from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+from taskdiff.study.transfer import TransferRequest, run_transfer
 from taskdiff.transfer.store import RunStore
 from taskdiff.transfer.training import TrainConfig
 cfg = TrainConfig(learning_rate=5e-4, epochs=4, batch_size=4, precision="fp32")
@@ -73,7 +73,7 @@ def test_failed_run_leaves_error_and_no_done(tmp_path, data, monkeypatch):
     from taskdiff.errors import NumericalError
     from taskdiff.transfer import training
     from taskdiff.transfer.phases import Workspace
-    from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+    from taskdiff.study.transfer import TransferRequest, run_transfer
     from taskdiff.transfer.store import RunStore
     from taskdiff.transfer.training import TrainConfig
 

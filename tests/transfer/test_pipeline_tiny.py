@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from taskdiff.transfer.phases import Workspace
-from taskdiff.transfer.pipeline import TransferRequest, run_transfer
+from taskdiff.study.transfer import TransferRequest, run_transfer
 from taskdiff.transfer.store import RunStore
 from taskdiff.transfer.training import TrainConfig
 
