@@ -7,6 +7,12 @@ standard library, so every layer can import it.
 Tables (``scores.csv``, ``gains.csv``, ``gains.parquet``)
     :data:`SCORE_COLUMNS` and :data:`GAIN_COLUMNS`; :data:`KEY_COLUMNS` identify a row.
 
+Targets (``targets.json`` next to ``gains.csv``, :data:`TARGETS_FILE`)
+    ``{"format": 1, "targets": {<target>: {"format", "labels", "chance"}}}``: each target's
+    task format, number of labels (``null`` without a label set) and chance level (percent
+    accuracy of a uniform guess, ``null`` where not defined), written by the study so that the
+    report never asks the task registry. Older study folders lack it: no chance level then.
+
 Profiles (``profiles/<task>.json``, :data:`PROFILE_FORMAT` 1)
     A JSON object ``{"task", <features>, "cost_seconds", "provenance"}``. A feature is a
     :class:`Feature` declared by a measure (its class attribute ``features``); its dotted
@@ -27,7 +33,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-__all__ = ["KEY_COLUMNS", "GAIN_NUMERIC_COLUMNS", "GAIN_COLUMNS", "SCORE_COLUMNS", "PROFILE_FORMAT",
+__all__ = ["KEY_COLUMNS", "GAIN_NUMERIC_COLUMNS", "GAIN_COLUMNS", "SCORE_COLUMNS", "TARGETS_FILE", "PROFILE_FORMAT",
            "PROFILE_META_KEYS", "NON_FEATURE_LEAVES", "KINDS", "DIRECTIONS", "Feature", "FORMAT1_FEATURES", "FORMAT1_NAMES", "FLAT_KEYS",
            "format1_features", "SIMILARITY_PATH", "declared_features", "feature_get", "feature_set"]
 
@@ -40,6 +46,8 @@ GAIN_NUMERIC_COLUMNS = ("score", "baseline_score", "gain")
 GAIN_COLUMNS = KEY_COLUMNS + GAIN_NUMERIC_COLUMNS
 #: Columns of ``scores.csv``, in order.
 SCORE_COLUMNS = KEY_COLUMNS + ("score", "n", "run_id")
+#: The study's description of its targets, next to ``gains.csv`` (format 1, see above).
+TARGETS_FILE = "targets.json"
 
 # ----------------------------------------------------------------------------- profiles
 #: Version of the profile JSON layout (``provenance.format``).

@@ -4,8 +4,8 @@
 (:mod:`taskdiff.study.graph`), writes the study manifest ``OUT/study.json`` (so
 ``taskdiff status OUT`` works while the study runs), hands every pending node of the
 selected shard / phases to the executor as soon as its dependencies are done
-(:func:`schedule`), and writes ``gains.csv``, ``scores.csv``, ``gains.parquet`` and
-``profiles/<task>.json`` once every evaluation is done (:func:`collect`).
+(:func:`schedule`), and writes ``gains.csv``, ``scores.csv``, ``gains.parquet``,
+``targets.json`` and ``profiles/<task>.json`` once every evaluation is done (:func:`collect`).
 
 What runs per node is the job of :mod:`taskdiff.study.node`
 (:func:`~taskdiff.study.node.execute_node`), handed to the executor by :func:`run_study`.
@@ -28,6 +28,7 @@ from taskdiff.progress import format_seconds
 from taskdiff.study.executors import make_executor
 from taskdiff.study.graph import StudyGraph, plan_study, resolve
 from taskdiff.study.node import DependencyNotDoneError, Job, StudyError, execute_node
+from taskdiff.study.targets import write_targets
 from taskdiff.transfer.gains import score_rows, write_tables
 from taskdiff.transfer.models import resolve_model
 from taskdiff.transfer.store import RunResult
@@ -211,7 +212,7 @@ def collect(study, graph, store) -> tuple[dict[str, dict], dict[str, int]]:
             incomplete[model] = sum(n.kind == "evaluation" and n.model == model and not store.is_done(n.run_id)
                                     for n in graph.entries)
         else:
-            paths.update(write_tables(scores, out))
+            paths.update(write_tables(scores, out), targets=write_targets(scores, out))
         for n in graph:
             if n.kind == "profile" and n.model == model and store.is_done(n.run_id):
                 text = (store.run_dir(n.run_id) / "profile.json").read_text(encoding="utf-8")

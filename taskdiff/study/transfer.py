@@ -29,6 +29,7 @@ from taskdiff.study.config import ExecutorOptions, Study, StudyConfig, target_la
 from taskdiff.study.executors.local import LocalExecutor
 from taskdiff.study.node import Node, StudyError, run_node
 from taskdiff.study.run import run_study, study_scores
+from taskdiff.study.targets import write_targets
 from taskdiff.transfer.gains import gains_table, write_tables
 from taskdiff.transfer.phases import Workspace, primary_key
 from taskdiff.transfer.tasks import get_task
@@ -118,7 +119,8 @@ def request_study(req: TransferRequest, ws: Workspace) -> Study:
 def run_transfer(req: TransferRequest, ws: Workspace, out_dir: Path | None = None):
     """Run (or fetch from the store) every phase of ``req``; returns the gains table.
 
-    Writes ``scores.csv``, ``gains.csv`` and ``gains.parquet`` into ``out_dir`` if given
+    Writes ``scores.csv``, ``gains.csv``, ``gains.parquet`` and ``targets.json``
+    (:mod:`taskdiff.study.targets`) into ``out_dir`` if given
     (no study manifest: ``taskdiff status OUT`` reads a transfer folder by its ``scores.csv``).
 
     Parameters
@@ -150,4 +152,5 @@ def run_transfer(req: TransferRequest, ws: Workspace, out_dir: Path | None = Non
                          f"{sched.blocked or sched.failed}")
     if out_dir is not None:
         write_tables(scores, Path(out_dir))
+        write_targets(scores, Path(out_dir))
     return gains_table(scores)

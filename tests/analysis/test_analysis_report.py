@@ -248,6 +248,11 @@ def test_baseline_table_flags_chance(sim, tmp_path):
     gains.loc[gains["target"] == "pawsx", "baseline_score"] = 50.0
     gains["score"] = gains["baseline_score"] + gains["gain"]
     study = sim.write(tmp_path / "c", gains, profiles)
+    _, md, _ = _render(study)  # no targets.json (an older study folder): no chance level claimed
+    assert "AT CHANCE" not in md and "Baseline at chance level" not in md
+    from taskdiff.study.targets import write_targets
+
+    write_targets(gains.to_dict("records"), study)  # what the study writes next to gains.csv
     html, md, _ = _render(study)
     assert "| pawsx | accuracy | 50.0 | 50.0 | 50.0 | 50.0 | 50.0 | 50.0 | AT CHANCE: every language |" in md
     assert "| xnli | accuracy |" in md and "| 33.3 |  |" in md

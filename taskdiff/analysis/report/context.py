@@ -20,7 +20,7 @@ from taskdiff.analysis.correlation import CORRECTION_NAMES, POOLED
 from taskdiff.analysis.multitest import bh_adjust, holm_adjust
 from taskdiff.analysis.report.analyses import StudyAnalysis
 from taskdiff.analysis.report.published import direction_check
-from taskdiff.analysis.report.records import (baseline_frame, provenance_frame,
+from taskdiff.analysis.report.records import (baseline_frame, provenance_frame, read_targets,
                                               records_sentences, study_records)
 from taskdiff.analysis.table import LOG_FEATURES
 from taskdiff.analysis.design import min_tasks_for_inference
@@ -104,7 +104,8 @@ def _dropped_sentence(a: StudyAnalysis) -> str:
 
 
 def _baselines(a: StudyAnalysis) -> pd.DataFrame:
-    return baseline_frame(a.table.primary(), a.table.targets)
+    src = a.table.source
+    return baseline_frame(a.table.primary(), a.table.targets, read_targets(src.directory if src else None))
 
 
 def _chance_sentence(a: StudyAnalysis) -> str | None:

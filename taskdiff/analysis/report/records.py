@@ -5,7 +5,8 @@
   the encoder, the training hyperparameters, ``max_examples``, seeds and languages.
 * :func:`baseline_frame` is the absolute no-intermediate baseline score per target and
   language, with the chance level of the target (``100 / number of labels`` for a
-  classification target scored by accuracy) and a flag where the baseline is within
+  classification target scored by accuracy, read from the study's ``targets.json``:
+  :func:`read_targets`; none for an older study folder without it) and a flag where the baseline is within
   ``CHANCE_MARGIN`` points of it: a gain over a baseline at chance (PAWS-X at 50.0) says
   the target model did not learn, not that the intermediate task helped.
 * :func:`provenance_frame` turns each profile's provenance into readable columns instead
@@ -17,12 +18,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
-from taskdiff.transfer.formats import get_format
-from taskdiff.transfer.tasks import get_task
 
-__all__ = ["CHANCE_MARGIN", "chance_level", "study_records", "records_sentences",
+from taskdiff.schema import TARGETS_FILE
+
+__all__ = ["CHANCE_MARGIN", "chance_level", "read_targets", "study_records", "records_sentences",
            "baseline_frame", "provenance_frame"]
 
 #: A baseline within this many points of the chance level is flagged.
@@ -32,24 +35,34 @@ _HPARAMS = ("learning_rate", "epochs", "batch_size", "max_steps", "warmup_ratio"
             "max_length", "freeze_embeddings", "select_best", "precision")
 
 
-def chance_level(target: str, metric: str) -> float | None:
+def read_targets(directory: str | Path | None) -> dict[str, dict]:
+    """``{target: {"format", "labels", "chance"}}`` from the study's ``targets.json``.
+
+    The study writes the file next to ``gains.csv`` (:mod:`taskdiff.study.targets`; layout
+    in :mod:`taskdiff.schema`). A folder without it (written before it existed, or assembled
+    by hand) or an unreadable file gives ``{}``: the report then claims no chance level.
+    """
+    if not directory:
+        return {}
+    try:
+        record = json.loads((Path(directory) / TARGETS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    targets = record.get("targets") if isinstance(record, dict) else None
+    return {str(k): v for k, v in targets.items() if isinstance(v, dict)} if isinstance(targets, dict) else {}
+
+
+def chance_level(target: str, metric: str, targets: Mapping[str, dict] | None = None) -> float | None:
     """Expected accuracy (percent) of a uniform random guess, or None when not defined.
 
-    Defined for a registered classification or pair-classification target scored by
-    accuracy: ``100 / len(labels)``. Other targets (F1, retrieval, unknown tasks): None.
+    Defined for a target scored by accuracy whose entry in ``targets`` (:func:`read_targets`)
+    has a chance level: ``100 / len(labels)`` for a classification or pair-classification
+    target. Other targets (F1, retrieval, targets not described): None.
     """
     if metric != "accuracy":
         return None
-    try:
-
-        task = get_task(target)
-    except Exception:  # an unregistered target: no chance level is claimed
-        return None
-
-    labels = getattr(task, "labels", None)
-    if get_format(task.format).needs_labels and labels:
-        return 100.0 / len(labels)
-    return None
+    chance = ((targets or {}).get(target) or {}).get("chance")
+    return float(chance) if isinstance(chance, (int, float)) else None
 
 
 def _manifest(directory: str | None) -> dict:
@@ -118,11 +131,13 @@ def records_sentences(rec: dict) -> list[str]:
     return out
 
 
-def baseline_frame(primary: pd.DataFrame, targets) -> pd.DataFrame:
+def baseline_frame(primary: pd.DataFrame, targets, described: Mapping[str, dict] | None = None) -> pd.DataFrame:
     """Baseline score per target (rows) and language (columns), mean, chance, flag.
 
     ``primary`` holds the primary-metric rows (columns target, language, metric,
     baseline_score); the baseline of a (target, language) is the same on every row.
+    ``described`` is the study's ``targets.json`` (:func:`read_targets`): without it the
+    chance column is empty and nothing is flagged.
     """
     base = primary.groupby(["target", "language"])["baseline_score"].mean().unstack("language")
     base = base.reindex(index=list(targets))
@@ -130,7 +145,7 @@ def baseline_frame(primary: pd.DataFrame, targets) -> pd.DataFrame:
     out = base.copy()
     out.insert(0, "metric", [metric.get(t, "") for t in out.index])
     out["mean"] = base.mean(axis=1)
-    chance = [chance_level(t, metric.get(t, "")) for t in out.index]
+    chance = [chance_level(t, metric.get(t, ""), described) for t in out.index]
     out["chance"] = chance
     flags = []
     for t, c in zip(out.index, chance):
