@@ -8,6 +8,8 @@ chain, each step with its file and line. Function-level imports count as much as
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import subprocess
 import sys
 import textwrap
@@ -16,6 +18,8 @@ from pathlib import Path
 import grimp
 
 REPO = Path(__file__).resolve().parents[1]
+#: The project modules that subclass transformers classes at import time: imported in functions only.
+DEFERRED = {"taskdiff.transfer.trainer", "taskdiff.difficulty.callbacks"}
 #: ``lint-imports`` in this interpreter (the console script's own function; argv after ``-c``).
 _LINT = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
 
@@ -123,3 +127,31 @@ def test_a_broken_layer_fails_with_its_import_chain(tmp_path):
     assert "layers BROKEN" in result.stdout
     assert "layered.bottom -> layered.middle (l.1)" in result.stdout
     assert "layered.middle -> layered.top (l.1)" in result.stdout
+
+
+def _import_graph_tool():
+    spec = importlib.util.spec_from_file_location("import_graph", REPO / "tools" / "import_graph.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_architecture_doc_shows_the_real_graph():
+    doc = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- import-graph:begin -->\n(.*?)\n<!-- import-graph:end -->", doc, re.S)
+    assert found, "docs/architecture.md lost its import-graph markers"
+    assert found.group(1) == _import_graph_tool().doc_block(), (
+        "docs/architecture.md's dependency graph differs from the imports: paste the output of "
+        "`.venv/bin/python tools/import_graph.py --doc` between its markers (and check the layers text)")
+
+
+def test_only_the_documented_project_imports_are_deferred():
+    tool = _import_graph_tool()
+    project = {(file, name) for file, _, name in tool.deferred_imports() if name.startswith("taskdiff.")}
+    assert {name for _, name in project} <= DEFERRED, (
+        f"function-level imports of project modules other than {sorted(DEFERRED)}: "
+        f"{sorted(p for p in project if p[1] not in DEFERRED)} - import them at module level")
+    eager = {file for file, _, _ in tool.eager_imports()}
+    assert eager <= {"taskdiff/transfer/trainer.py", "taskdiff/difficulty/callbacks.py"}, (
+        f"torch / transformers / ... imported at module level in {sorted(eager)}: import them in the functions")
+    assert not tool.eager_imports(tuple(DEFERRED)), "a module imports trainer.py / callbacks.py at module level"
