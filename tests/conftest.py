@@ -39,6 +39,26 @@ def _shared_e5(tmp_path_factory):
     return _E5["path"]
 
 
+@pytest.fixture(scope="session")
+def link_e5(tmp_path_factory):
+    """``link_e5(home)``: the store ``home`` gets the session's converted e5-small-offline as
+    hard links. For session fixtures, which are set up before the per-test patch below."""
+    import shutil
+
+    from taskdiff.paths import default_home
+    from taskdiff.transfer import e5_offline
+
+    def link(home) -> None:
+        _E5.setdefault("ensure", e5_offline.ensure_e5_small_offline)
+        shared = _shared_e5(tmp_path_factory)
+        target = default_home(home) / "models" / e5_offline.MODEL_NAME
+        if shared is not None and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(shared, target, copy_function=_link_or_copy)
+
+    return link
+
+
 @pytest.fixture(autouse=True)
 def _one_converted_e5(request, monkeypatch, tmp_path_factory):
     """In the slow tests, a store that needs e5-small-offline gets the session's converted
@@ -65,6 +85,10 @@ def _one_converted_e5(request, monkeypatch, tmp_path_factory):
         return original(home)
 
     monkeypatch.setattr(e5_offline, "ensure_e5_small_offline", ensure)
+    # taskdiff.transfer.models imports the function by name (module-level import): patch it there too
+    from taskdiff.transfer import models
+
+    monkeypatch.setattr(models, "ensure_e5_small_offline", ensure)
     yield
 
 

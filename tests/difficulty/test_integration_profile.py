@@ -1,60 +1,27 @@
 """Slow integration: profiles of SNLI and UD English POS with the offline e5 encoder on ../shared data.
 
 Budgets are modest (128 training rows, 2 epochs; probes on 120 treebank sentences at three
-layers) so both profiles take a few minutes on 2 CPU cores; the base encoder's probe fits
-and hidden states are computed once and reused by the second task. The numbers are a smoke
-test of the plumbing on real data, not meaningful difficulty estimates.
+layers: ``REAL_PARAMS`` in ``tests/difficulty/conftest.py``) so both profiles take a few
+minutes on 2 CPU cores; the base encoder's probe fits and hidden states are computed once and
+reused by the second task. The profiles are the session fixture ``real_profiles``, which
+``tests/difficulty/test_cartography_real.py`` reads too. The numbers are a smoke test of the
+plumbing on real data, not meaningful difficulty estimates.
 """
 
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
-from taskdiff.difficulty import FLAT_KEYS, DifficultyProfile, format_profile_table, profile_task
-from taskdiff.transfer.training import TrainConfig
+from taskdiff.difficulty import FLAT_KEYS, DifficultyProfile, format_profile_table
 
 pytestmark = pytest.mark.slow
 
-BUDGET = {"epochs": 2, "learning_rate": 1e-4, "batch_size": 16, "max_train_examples": 128, "max_held_out": 128}
-PARAMS = {
-    "baseline_loss": {"budget": BUDGET},
-    "vinfo": {"budget": BUDGET},
-    "cartography": {"budget": BUDGET},
-    "size": {"targets": ["xnli", "pawsx"]},
-    "logme": {"max_examples": 128},
-    "embedding": {"targets": ["xnli"], "languages": ["en", "de"], "max_examples": 64},
-    "probing": {"intermediate_train": TrainConfig(epochs=1, learning_rate=1e-4, batch_size=16),
-                "max_sentences": 120, "layers": [0, 6, 12], "max_examples": 600,
-                "mdl": True, "mdl_fractions": [0.1, 0.25, 0.5, 1.0]},
-}
 
-
-@pytest.fixture(autouse=True)
-def threads():
-    """One torch / BLAS thread: on a shared 2-core machine, two threads per process
-    oversubscribe the cores and run many times slower."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(limits=1):
-        yield
-    torch.set_num_threads(before)
-
-
-def test_profiles_of_snli_and_ud_en_pos_on_the_offline_encoder(shared_data, tmp_path):
-    timings = {}
-    profiles = {}
-    for task in ("snli", "ud_en_pos"):
-        start = time.perf_counter()
-        profiles[task] = profile_task(task, "e5-small-offline", data_dir=shared_data, store=tmp_path / "store",
-                                      max_examples=128, seed=1, progress=False, params=PARAMS, skip_errors=False)
-        timings[task] = time.perf_counter() - start
-    print("profile seconds:", {k: round(v, 1) for k, v in timings.items()})
+def test_profiles_of_snli_and_ud_en_pos_on_the_offline_encoder(real_profiles):
+    print("profile seconds:", real_profiles["seconds"])
+    profiles = {task: real_profiles[task] for task in ("snli", "ud_en_pos")}
     for task, profile in profiles.items():
         print(format_profile_table(profile))
         flat = profile.to_flat()
