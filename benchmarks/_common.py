@@ -355,16 +355,10 @@ def skipped(s: Setup, reason: str, started: float | None = None) -> dict:
 
 
 def quiet_transformers() -> None:
-    """No per-step logging noise from transformers / datasets during timings."""
+    """No per-step logging noise during timings: :func:`taskdiff.logs.quiet_libraries`, our notes at warnings."""
     import logging
 
-    import transformers
+    from taskdiff.logs import quiet_libraries
 
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    with contextlib.suppress(Exception):
-        import datasets
-
-        datasets.disable_progress_bars()
-        datasets.logging.set_verbosity_error()
+    quiet_libraries()
     logging.getLogger("taskdiff").setLevel(logging.WARNING)

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from taskdiff.difficulty.maths import mean_pool
+from taskdiff.logs import transformers_errors_only
 from taskdiff.provenance import data_fingerprint
 from taskdiff.transfer.models import load_tokenizer
 from taskdiff.transfer.precision import autocast, resolve_precision
@@ -61,6 +62,15 @@ def resolve_hidden_precision(precision: str = "auto") -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, found {precision!r}")
     return resolve_precision(precision)
+
+
+class PrecisionMixin:
+    """For a :class:`~taskdiff.difficulty.base.Measure` with a hidden-state ``precision``
+    setting: its key holds the precision the pass runs in, not ``"auto"``."""
+
+    def spec_params(self) -> dict:
+        """The settings, with ``precision`` resolved (:func:`resolve_hidden_precision`)."""
+        return {**self.get_params(), "precision": resolve_hidden_precision(self.precision)}
 
 
 @dataclass
@@ -115,15 +125,10 @@ class HiddenStates:
 
 def load_encoder(path: str, trust_remote_code: bool = False):
     """The bare encoder (``AutoModel``) at ``path``, in eval mode (tests wrap this to count calls)."""
-    import transformers
     from transformers import AutoModel
 
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # "unused weights" of a saved head are expected
-    try:
+    with transformers_errors_only():  # "unused weights" of a saved head are expected
         model = AutoModel.from_pretrained(path, trust_remote_code=trust_remote_code)
-    finally:
-        transformers.logging.set_verbosity(verbosity)
     return model.eval()
 
 

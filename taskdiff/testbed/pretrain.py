@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from taskdiff.paths import default_home
 from taskdiff.errors import NumericalError
 from taskdiff.io import atomic_dir, atomic_write_json
+from taskdiff.logs import transformers_errors_only
 from taskdiff.testbed import grammar as G
 from taskdiff.transfer.evaluation import embed
 from taskdiff.transfer.metrics import tatoeba_accuracy
@@ -266,16 +267,10 @@ def retrieval_accuracy(model_path, pairs: dict[str, tuple[list[str], list[str]]]
     ``center=True`` subtracts each side's mean embedding first (removes the language's
     constant offset, as in Libovicky et al. 2020); XTREME's protocol is ``center=False``.
     """
-    import transformers
     from transformers import AutoModel
 
-
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # the MLM head is not loaded: expected
-    try:
+    with transformers_errors_only():  # the MLM head is not loaded: expected
         model = AutoModel.from_pretrained(str(model_path))
-    finally:
-        transformers.logging.set_verbosity(verbosity)
     tokenizer = load_tokenizer(str(model_path))
     layer = default_retrieval_layer(model.config.num_hidden_layers) if layer is None else layer
     out = {}

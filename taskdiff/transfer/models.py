@@ -19,6 +19,7 @@ from pathlib import Path
 from taskdiff.paths import default_home
 from taskdiff.errors import ConfigError
 from taskdiff.io import atomic_dir
+from taskdiff.logs import transformers_errors_only
 from taskdiff.transfer.e5_offline import ensure_e5_small_offline
 
 log = logging.getLogger(__name__)
@@ -115,15 +116,9 @@ def load_tokenizer(path: str, trust_remote_code: bool = False):
 
 def build_model(fmt, path: str, labels: list[str] | None, trust_remote_code: bool = False):
     """The format's ``AutoModelFor...`` on ``path``: encoder weights kept, head fresh."""
-    import transformers
-
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # "newly initialized head" is expected here
-    try:
-        kwargs = {"problem_type": None, **fmt.model_kwargs(labels)}  # an intermediate head's type is not inherited
+    kwargs = {"problem_type": None, **fmt.model_kwargs(labels)}  # an intermediate head's type is not inherited
+    with transformers_errors_only():  # "newly initialized head" is expected here
         return fmt.auto_class().from_pretrained(path, trust_remote_code=trust_remote_code, **kwargs)
-    finally:
-        transformers.logging.set_verbosity(verbosity)
 
 
 def save_encoder(model, tokenizer, out_dir: Path) -> Path:
