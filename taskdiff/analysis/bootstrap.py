@@ -97,25 +97,26 @@ def resample_task_means(values: np.ndarray, task_idx: np.ndarray, rng: np.random
     return out
 
 
+def _draw_slots(outer: np.ndarray, size: int, avail: np.ndarray, rng, resample: bool):
+    """Indices of ``size`` slots under each entry of ``outer``, and which slots are used.
+
+    ``avail`` (shape ``outer.shape + (1,)``) counts the filled slots (the first ones); with
+    ``resample`` each slot draws uniformly among them, else slot ``k`` keeps index ``k``.
+    """
+    slots = np.arange(size)
+    if resample:
+        idx = np.floor(rng.random(outer.shape + (size,)) * avail).astype(np.intp)
+    else:
+        idx = np.broadcast_to(slots, outer.shape + (size,))
+    return np.minimum(idx, np.maximum(avail - 1, 0)), slots < avail
+
+
 def _chunk_means(values, n_cells, n_reps, tidx, rng, levels):
     C, R = values.shape[1:]
-    cells_avail = n_cells[tidx][..., None]                       # (b, T, 1)
-    slot_c = np.arange(C)
-    if levels >= 2:
-        cidx = np.floor(rng.random(tidx.shape + (C,)) * cells_avail).astype(np.intp)
-    else:
-        cidx = np.broadcast_to(slot_c, tidx.shape + (C,))
-    cidx = np.minimum(cidx, np.maximum(cells_avail - 1, 0))
-    cell_ok = slot_c < cells_avail                                # (b, T, C)
-    reps_avail = n_reps[tidx[..., None], cidx][..., None]         # (b, T, C, 1)
-    slot_r = np.arange(R)
-    if levels >= 3:
-        ridx = np.floor(rng.random(cidx.shape + (R,)) * reps_avail).astype(np.intp)
-    else:
-        ridx = np.broadcast_to(slot_r, cidx.shape + (R,))
-    ridx = np.minimum(ridx, np.maximum(reps_avail - 1, 0))
+    cidx, cell_ok = _draw_slots(tidx, C, n_cells[tidx][..., None], rng, levels >= 2)       # (b, T, C)
+    ridx, rep_ok = _draw_slots(cidx, R, n_reps[tidx[..., None], cidx][..., None], rng, levels >= 3)
     vals = values[tidx[..., None, None], cidx[..., None], ridx]   # (b, T, C, R)
-    rep_ok = (slot_r < reps_avail) & cell_ok[..., None]
+    rep_ok = rep_ok & cell_ok[..., None]
     vals = np.where(rep_ok, vals, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         cell_mean = vals.sum(axis=3) / rep_ok.sum(axis=3)

@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from taskdiff.analysis.regression import CoefficientResults, task_design
+from taskdiff.analysis.regression import CoefficientResults, feature_list, response_rows, task_design
 from taskdiff.analysis.table import StudyTable
 from taskdiff.errors import NumericalError
 
@@ -103,11 +103,10 @@ class MixedGainModel:
 
     def fit(self, table: StudyTable) -> MixedGainResults:
         """Fit by (RE)ML on the primary-metric rows of ``table``."""
-        features = list([self.features] if isinstance(self.features, str) else self.features)
+        features = feature_list(self.features)
         Z, _, _, msg = task_design(table, features, standardize=self.standardize,
                                    what="MixedGainModel")
-        rows = table.primary()
-        rows = rows[np.isfinite(rows[self.response].to_numpy(dtype=float))]
+        rows = response_rows(table, self.response)
         data = pd.DataFrame({f"f{j}": Z.loc[rows["intermediate"], c].to_numpy(dtype=float)
                              for j, c in enumerate(features)})
         data["y"] = rows[self.response].to_numpy(dtype=float)

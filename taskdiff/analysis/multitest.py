@@ -18,14 +18,36 @@ from taskdiff.errors import UnknownNameError
 __all__ = ["bh_adjust", "holm_adjust", "adjust"]
 
 
-def _prepare(p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _adjust_sorted(p, step) -> np.ndarray:
+    """Adjust the non-NaN p-values of ``p`` by ``step`` (ascending p-values -> adjusted ones).
+
+    The p-values are sorted (stable), adjusted, and put back in their original order and
+    shape; NaN entries stay NaN and are left out of the family.
+    """
     p = np.asarray(p, dtype=float)
     flat = p.ravel()
     ok = ~np.isnan(flat)
     vals = flat[ok]
     if ((vals < 0) | (vals > 1)).any():
         raise ValueError(f"p-values must lie in [0, 1], found {vals[(vals < 0) | (vals > 1)][:3]}")
-    return p, ok, vals
+    out = np.full(p.size, np.nan)
+    if vals.size:
+        order = np.argsort(vals, kind="mergesort")
+        adj = np.empty(vals.size)
+        adj[order] = step(vals[order])
+        out[ok] = adj
+    return out.reshape(p.shape)
+
+
+def _bh_step(s: np.ndarray) -> np.ndarray:
+    m = s.size
+    q = np.minimum.accumulate((s * m / np.arange(1, m + 1))[::-1])[::-1]
+    return np.minimum(q, 1.0)
+
+
+def _holm_step(s: np.ndarray) -> np.ndarray:
+    m = s.size
+    return np.maximum.accumulate(np.minimum(s * (m - np.arange(m)), 1.0))
 
 
 def bh_adjust(p) -> np.ndarray:
@@ -47,17 +69,7 @@ def bh_adjust(p) -> np.ndarray:
     >>> bh_adjust([0.01, 0.04, 0.03, 0.20]).round(4).tolist()
     [0.04, 0.0533, 0.0533, 0.2]
     """
-    p, ok, vals = _prepare(p)
-    m = vals.size
-    out = np.full(p.size, np.nan)
-    if m:
-        order = np.argsort(vals, kind="mergesort")
-        scaled = vals[order] * m / np.arange(1, m + 1)
-        q = np.minimum.accumulate(scaled[::-1])[::-1]
-        adj = np.empty(m)
-        adj[order] = np.minimum(q, 1.0)
-        out[ok] = adj
-    return out.reshape(p.shape)
+    return _adjust_sorted(p, _bh_step)
 
 
 def holm_adjust(p) -> np.ndarray:
@@ -79,17 +91,7 @@ def holm_adjust(p) -> np.ndarray:
     >>> holm_adjust([0.01, 0.04, 0.03, 0.20]).round(4).tolist()
     [0.04, 0.09, 0.09, 0.2]
     """
-    p, ok, vals = _prepare(p)
-    m = vals.size
-    out = np.full(p.size, np.nan)
-    if m:
-        order = np.argsort(vals, kind="mergesort")
-        scaled = vals[order] * (m - np.arange(m))
-        a = np.maximum.accumulate(np.minimum(scaled, 1.0))
-        adj = np.empty(m)
-        adj[order] = a
-        out[ok] = adj
-    return out.reshape(p.shape)
+    return _adjust_sorted(p, _holm_step)
 
 
 def adjust(p, method: str) -> np.ndarray:

@@ -30,7 +30,8 @@ from taskdiff.analysis.design import SmallSampleWarning, check_effective_n, chec
 from taskdiff.analysis.table import StudyTable
 from taskdiff.analysis.wildboot import wild_cluster_pvalue
 
-__all__ = ["CoefficientResults", "RegressionResults", "GainRegression", "task_design"]
+__all__ = ["CoefficientResults", "RegressionResults", "GainRegression", "feature_list", "response_rows",
+           "task_design"]
 
 
 @dataclass
@@ -177,6 +178,17 @@ def task_design(table: StudyTable, features: Sequence[str], *, standardize: bool
     return (X - center) / scale, center, scale, msg
 
 
+def feature_list(features: str | Sequence[str]) -> list[str]:
+    """``features`` as a list (one name may be given as a string)."""
+    return [features] if isinstance(features, str) else list(features)
+
+
+def response_rows(table: StudyTable, response: str) -> pd.DataFrame:
+    """The primary-metric rows of ``table`` whose ``response`` is finite (what a gain model fits)."""
+    rows = table.primary()
+    return rows[np.isfinite(rows[response].to_numpy(dtype=float))]
+
+
 class GainRegression:
     """OLS of gains on intermediate-task features with SEs clustered by task (CR2 + BM df).
 
@@ -221,11 +233,10 @@ class GainRegression:
         """Fit on the primary-metric rows of ``table``; returns :class:`RegressionResults`."""
         import statsmodels.api as sm
 
-        features = list([self.features] if isinstance(self.features, str) else self.features)
+        features = feature_list(self.features)
         Z, center, scale, msg = task_design(table, features, standardize=self.standardize,
                                             what="GainRegression")
-        rows = table.primary()
-        rows = rows[np.isfinite(rows[self.response].to_numpy(dtype=float))]
+        rows = response_rows(table, self.response)
         X = sm.add_constant(Z.loc[rows["intermediate"]].to_numpy(dtype=float), has_constant="add")
         y = rows[self.response].to_numpy(dtype=float)
         names = ["const"] + features

@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
-from taskdiff.difficulty.budget import Budget, as_budget, budget_run, training_rows
+from taskdiff.difficulty.budget import Budget, BudgetMixin, as_budget, budget_run, training_rows
 from taskdiff.difficulty.maths import label_entropy
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.schema import format1_features
@@ -68,7 +68,7 @@ def normaliser_bits(task, train_rows: list[dict], held: dict) -> tuple[float | N
 
 
 @register_measure
-class BaselineLoss(Measure):
+class BaselineLoss(BudgetMixin, Measure):
     """Held-out cross-entropy (bits) of the base encoder after a fixed budget.
 
     Parameters
@@ -94,9 +94,6 @@ class BaselineLoss(Measure):
 
     def __init__(self, budget: Budget | dict | None = None):
         self.budget = budget
-
-    def spec_params(self):
-        return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
 
     def _fit(self, task, model, context, cost):
         budget = as_budget(self.budget)

@@ -137,6 +137,15 @@ def as_budget(budget) -> Budget:
     return budget if isinstance(budget, Budget) else Budget(**dict(budget))
 
 
+class BudgetMixin:
+    """For a :class:`~taskdiff.difficulty.base.Measure` with a ``budget`` setting (a
+    :class:`Budget`, a dict of its fields or None): its key holds the budget in full."""
+
+    def spec_params(self) -> dict:
+        """The settings, with ``budget`` as the dump of :func:`as_budget` (defaults filled in)."""
+        return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
+
+
 # ----------------------------------------------------------------------------- rows
 def cap_rows(rows: list[dict], n: int | None) -> list[dict]:
     """The first ``n`` ids in id-hash order (as ``--max-examples`` does), file order kept."""

@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
-from taskdiff.difficulty.budget import as_budget, budget_run
+from taskdiff.difficulty.budget import BudgetMixin, as_budget, budget_run
 from taskdiff.difficulty.cartography_io import plot_data_map, write_dynamics
 from taskdiff.difficulty.maths import assign_regions, cartography_summary, dynamics_metrics
 from taskdiff.difficulty.maths.cartography import quantile_regions, selection_summary
@@ -65,7 +65,7 @@ def gold_vs_rest_logits(probs) -> np.ndarray:
 
 
 @register_measure
-class Cartography(Measure):
+class Cartography(BudgetMixin, Measure):
     """Data-map statistics of a task's training examples.
 
     Parameters
@@ -115,9 +115,6 @@ class Cartography(Measure):
         self.variability_threshold = variability_threshold
         self.variability_quantile = variability_quantile
         self.export = export
-
-    def spec_params(self):
-        return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
 
     def _fit(self, task, model, context, cost):
         if self.rule not in ("quantile", "thresholds"):

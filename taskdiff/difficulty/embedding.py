@@ -40,7 +40,7 @@ from taskdiff.difficulty.maths import cosine_similarity, dataset_embedding
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.difficulty.size import DEFAULT_TARGETS
 from taskdiff.schema import format1_features
-from taskdiff.difficulty.hidden import resolve_hidden_precision
+from taskdiff.difficulty.hidden import PrecisionMixin
 from taskdiff.errors import TaskdiffError
 from taskdiff.provenance import data_fingerprint
 from taskdiff.transfer.data import available_splits, load_role
@@ -48,7 +48,7 @@ from taskdiff.transfer.tasks import get_task
 
 
 @register_measure
-class TaskEmbedding(Measure):
+class TaskEmbedding(PrecisionMixin, Measure):
     """Similarity of the task's embedding to each target's, per target language.
 
     Parameters
@@ -90,10 +90,6 @@ class TaskEmbedding(Measure):
         self.max_length = max_length
         self.batch_size = batch_size
         self.precision = precision
-
-    def spec_params(self):
-
-        return {**self.get_params(), "precision": resolve_hidden_precision(self.precision)}
 
     def _embed(self, context, model, fmt, rows, cost):
         segments, words = task_segments(fmt, rows)

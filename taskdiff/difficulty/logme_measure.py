@@ -35,7 +35,7 @@ from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
 from taskdiff.schema import format1_features
 from taskdiff.transfer.formats import get_format
-from taskdiff.difficulty.hidden import resolve_hidden_precision
+from taskdiff.difficulty.hidden import PrecisionMixin
 
 
 def task_segments(fmt: str, rows: list[dict]) -> tuple[list, bool]:
@@ -50,7 +50,7 @@ def task_segments(fmt: str, rows: list[dict]) -> tuple[list, bool]:
 
 
 @register_measure
-class LogME(Measure):
+class LogME(PrecisionMixin, Measure):
     """LogME of the task's labels on frozen features of the base encoder.
 
     Parameters
@@ -86,10 +86,6 @@ class LogME(Measure):
         self.max_length = max_length
         self.batch_size = batch_size
         self.precision = precision
-
-    def spec_params(self):
-
-        return {**self.get_params(), "precision": resolve_hidden_precision(self.precision)}
 
     def _fit(self, task, model, context, cost):
         if self.pooling not in ("mean", "cls"):

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
-from taskdiff.difficulty.budget import as_budget, budget_run, training_rows
+from taskdiff.difficulty.budget import BudgetMixin, as_budget, budget_run, training_rows
 from taskdiff.difficulty.maths import prior_gold_probs, pvi, v_entropy, v_information
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
@@ -48,7 +48,7 @@ from taskdiff.transfer.formats import get_format
 from taskdiff.io import atomic_write_text
 
 @register_measure
-class VInformation(Measure):
+class VInformation(BudgetMixin, Measure):
     """V-usable information of a task for the base encoder after a fixed budget.
 
     Parameters
@@ -80,9 +80,6 @@ class VInformation(Measure):
         self.budget = budget
         self.null_model = null_model
         self.eps = eps
-
-    def spec_params(self):
-        return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
 
     @staticmethod
     def _prior(task, context, budget, real, hx) -> np.ndarray:

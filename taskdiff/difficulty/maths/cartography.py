@@ -101,6 +101,12 @@ def _as_map(confidence, variability) -> tuple[np.ndarray, np.ndarray]:
     return mu, sd
 
 
+def _check_unit(name: str, value: float) -> None:
+    """A share, quantile or probability setting must lie in [0, 1] (:class:`ConfigError` if not)."""
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be in [0, 1], found {value}")
+
+
 def assign_regions(confidence, variability, *, confidence_threshold: float = 0.5,
                    variability_threshold: float = 0.2,
                    variability_quantile: float | None = None) -> np.ndarray:
@@ -137,12 +143,9 @@ def assign_regions(confidence, variability, *, confidence_threshold: float = 0.5
     numpy.ndarray of str, shape (N,)
     """
     mu, sd = _as_map(confidence, variability)
-    if not 0.0 <= confidence_threshold <= 1.0:
-        raise ConfigError(f"confidence_threshold must be in [0, 1], found {confidence_threshold}")
+    _check_unit("confidence_threshold", confidence_threshold)
     if variability_quantile is not None:
-        if not 0.0 <= variability_quantile <= 1.0:
-            raise ConfigError(f"variability_quantile must be in [0, 1], "
-                              f"found {variability_quantile}")
+        _check_unit("variability_quantile", variability_quantile)
         tau_v = float(np.quantile(sd, variability_quantile)) if sd.size else 0.0
     elif 0.0 <= variability_threshold <= 0.5:
         tau_v = variability_threshold
@@ -170,8 +173,7 @@ def select_examples(values, fraction: float, *, highest: bool) -> np.ndarray:
     numpy.ndarray of int, shape (int(fraction * N),)
     """
     v = np.asarray(values, dtype=np.float64)
-    if not 0.0 <= fraction <= 1.0:
-        raise ConfigError(f"selection fraction must be in [0, 1], found {fraction}")
+    _check_unit("selection fraction", fraction)
     order = np.argsort(-v if highest else v, kind="stable")
     return order[: int(fraction * v.size)]
 
@@ -199,8 +201,7 @@ def quantile_regions(confidence, variability, *, ambiguous_share: float = 1 / 3,
     numpy.ndarray of str, shape (N,)
     """
     mu, sd = _as_map(confidence, variability)
-    if not 0.0 <= confidence_quantile <= 1.0:
-        raise ConfigError(f"confidence_quantile must be in [0, 1], found {confidence_quantile}")
+    _check_unit("confidence_quantile", confidence_quantile)
     tau_c = float(np.quantile(mu, confidence_quantile)) if mu.size else 0.0
     out = np.where(mu >= tau_c, EASY, HARD).astype(object)
     out[select_examples(sd, ambiguous_share, highest=True)] = AMBIGUOUS

@@ -29,6 +29,22 @@ class Encoded:
     features: list[dict]
     extras: list[dict] = field(default_factory=list)
 
+    @classmethod
+    def per_row(cls, enc, n_rows: int, targets: list | None = None) -> "Encoded":
+        """One feature dict per row from a batched tokenizer output ``enc``, no extras.
+
+        Row ``i`` gets its model inputs (``enc[key][i]``), ``labels = targets[i]`` when
+        ``targets`` is given, and ``example_index = i``.
+        """
+        feats = []
+        for i in range(n_rows):
+            f = {k: enc[k][i] for k in enc.keys()}
+            if targets is not None:
+                f["labels"] = targets[i]
+            f["example_index"] = i
+            feats.append(f)
+        return cls(feats, [{} for _ in feats])
+
 
 class TaskFormat:
     """Base class; subclasses register with :func:`register_format`."""

@@ -48,14 +48,7 @@ class Classification(TaskFormat):
 
     def encode(self, rows, tokenizer, labels, max_length, train):
         enc = tokenizer(*self._texts(rows), truncation=True, max_length=max_length)
-        ids = _label_ids(rows, labels)
-        feats = []
-        for i in range(len(rows)):
-            f = {k: enc[k][i] for k in enc.keys()}
-            f["labels"] = ids[i]
-            f["example_index"] = i
-            feats.append(f)
-        return Encoded(feats, [{} for _ in feats])
+        return Encoded.per_row(enc, len(rows), _label_ids(rows, labels))
 
     def decode(self, outputs, encoded, rows, labels):
         logits = np.asarray(outputs["logits"])

@@ -77,14 +77,7 @@ class Regression(TaskFormat):
     def encode(self, rows, tokenizer, labels, max_length, train):
         enc = tokenizer([r["text_a"] for r in rows], [r["text_b"] for r in rows], truncation=True,
                         max_length=max_length)
-        scores = _scores(rows)
-        feats = []
-        for i in range(len(rows)):
-            f = {k: enc[k][i] for k in enc.keys()}
-            f["labels"] = scores[i]
-            f["example_index"] = i
-            feats.append(f)
-        return Encoded(feats, [{} for _ in feats])
+        return Encoded.per_row(enc, len(rows), _scores(rows))
 
     def decode(self, outputs, encoded, rows, labels):
         return [float(np.asarray(z, dtype=np.float64).reshape(-1)[0]) for z in outputs["logits"]]

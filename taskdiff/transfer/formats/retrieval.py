@@ -22,12 +22,7 @@ class Retrieval(TaskFormat):
 
     def encode(self, rows, tokenizer, labels, max_length, train):
         enc = tokenizer([r["text"] for r in rows], truncation=True, max_length=max_length)
-        feats = []
-        for i in range(len(rows)):
-            f = {k: enc[k][i] for k in enc.keys()}
-            f["example_index"] = i
-            feats.append(f)
-        return Encoded(feats, [{} for _ in feats])
+        return Encoded.per_row(enc, len(rows))
 
     def references(self, rows):
         return [r["gold"] for r in rows]
