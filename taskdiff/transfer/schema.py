@@ -2,7 +2,9 @@
 
 Every reader returns a list of ``dict`` rows in the schema of its format; everything
 downstream (tokenisation, training, metrics, difficulty measures) relies on these names
-only. Each row has a string ``id`` that is stable across languages for translated data
+only. The format declares its schema (:attr:`TaskFormat.columns
+<taskdiff.transfer.formats.TaskFormat.columns>` and :meth:`TaskFormat.check_row
+<taskdiff.transfer.formats.TaskFormat.check_row>`); the table lists the built-ins. Each row has a string ``id`` that is stable across languages for translated data
 sets (the same English item has the same id in every language), which the zero-shot
 split rule relies on.
 
@@ -23,15 +25,5 @@ format                    columns
 """
 
 from __future__ import annotations
-
-FORMATS: dict[str, tuple[str, ...]] = {
-    "classification": ("id", "text", "label"),
-    "pair_classification": ("id", "text_a", "text_b", "label"),
-    "regression": ("id", "text_a", "text_b", "label"),
-    "tagging": ("id", "tokens", "tags"),
-    "extractive_qa": ("id", "context", "question", "answers"),
-    "multiple_choice": ("id", "context", "question", "choices", "label"),
-    "retrieval": ("id", "text", "side", "gold"),
-}
 
 SPLITS = ("train", "validation", "test")

@@ -13,7 +13,9 @@ from taskdiff.transfer.readers import (
     INTERMEDIATE_LAYOUTS, XTREME_LAYOUTS, intermediate_files, read_conllu_sentences, read_intermediate, read_xtreme,
     xtreme_files,
 )
-from taskdiff.transfer.schema import FORMATS
+from taskdiff.transfer.formats import format_names, get_format
+
+FORMATS = {name: get_format(name).columns for name in format_names()}
 
 N_TRAIN, N_EVAL = 20, 8
 LANGS = ("en", "de", "sw")

@@ -18,7 +18,9 @@ from taskdiff.errors import ConfigError, DataError, DuplicateNameError, UnknownN
 from taskdiff.transfer.readers import (
     READERS, get_reader, read_conllu_sentences, read_xtreme, register_reader, xtreme_files,
 )
-from taskdiff.transfer.schema import FORMATS
+from taskdiff.transfer.formats import format_names, get_format
+
+FORMATS = {name: get_format(name).columns for name in format_names()}
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NLI = {"format": "pair_classification", "columns": {"text_a": "s1", "text_b": "s2", "label": "y"}}

@@ -9,10 +9,11 @@ from a training forward pass (for dataset cartography).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from taskdiff.registry import Registry
 from taskdiff.errors import ConfigError
+from taskdiff.transfer.formats.rowcheck import Where
 
 _FORMATS: Registry = Registry("format", builtins="taskdiff.transfer.formats")
 """Format instances by name (the built-ins register when :mod:`taskdiff.transfer.formats` is imported)."""
@@ -118,6 +119,18 @@ class TaskFormat:
     """True when rows are queries (``side="source"``) and a candidate pool (retrieval): splits
     and caps select queries and keep the pool."""
     split_into_words: bool = False
+    columns: tuple[str, ...] = ()
+    """The canonical row's columns, ``id`` first (:mod:`taskdiff.transfer.schema`); a reader's
+    row has exactly these (:func:`~taskdiff.transfer.readers._rows.validate_row`)."""
+
+    def check_row(self, row: dict, where: Where, labels: Sequence[str] | None, check_answers: bool) -> None:
+        """Raise :class:`~taskdiff.errors.DataError` if a value of ``row`` has the wrong type or value.
+
+        Called with the column set and the ``id`` already checked; ``where`` is ``(path, line)``
+        for the message (helpers: :mod:`taskdiff.transfer.formats.rowcheck`), ``labels`` the
+        task's labels or tags (or None), ``check_answers`` whether answer spans must match.
+        The default checks nothing more.
+        """
     """True when the model reads pre-split words (tagging): :meth:`segment` is a word list."""
     column_defaults: dict = {}
     """Columns a reader may leave out, with the value they get (multiple choice: ``context``)."""
@@ -250,3 +263,8 @@ def register_format(cls=None, *, overwrite: bool = False):
 def get_format(name: str) -> TaskFormat:
     """The registered format called ``name``."""
     return _FORMATS.get(name)
+
+
+def format_names() -> list[str]:
+    """The names of the registered formats (built-ins and plugins)."""
+    return _FORMATS.names()

@@ -6,6 +6,7 @@ import numpy as np
 
 from taskdiff.errors import DataError
 from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+from taskdiff.transfer.formats.rowcheck import as_str, check_label
 
 
 def _label_ids(rows, labels):
@@ -23,12 +24,19 @@ class Classification(TaskFormat):
     """One text, one label from the task's label set."""
 
     name = "classification"
+    columns = ("id", "text", "label")
     needs_labels = True
     has_label_set = True
     label_unit = "class"
 
     def text_fields(self, row):
         return [row["text"]]
+
+    def check_row(self, row, where, labels, check_answers):
+        """Text columns are strings; the label is one of the task's labels."""
+        for column in self._text_columns:
+            as_str(row, column, where)
+        check_label(as_str(row, "label", where), labels, where, "label")
 
     def coerce_label(self, label):
         """An integer label read from a table names a class: its string."""
@@ -60,6 +68,7 @@ class PairClassification(Classification):
     """Two texts (premise / hypothesis, sentence pair), one label."""
 
     name = "pair_classification"
+    columns = ("id", "text_a", "text_b", "label")
     _text_columns = ("text_a", "text_b")
 
     def text_fields(self, row):

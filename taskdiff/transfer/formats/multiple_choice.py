@@ -9,6 +9,7 @@ import numpy as np
 
 from taskdiff.errors import DataError
 from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+from taskdiff.transfer.formats.rowcheck import as_int, as_str, fail, str_list
 
 _DIGITS = re.compile(r"-?[0-9]+")
 
@@ -38,6 +39,7 @@ class MultipleChoice(TaskFormat):
     """Context and question, N candidate answers, one gold index."""
 
     name = "multiple_choice"
+    columns = ("id", "context", "question", "choices", "label")
     auto_class_name = "AutoModelForMultipleChoice"
     labels_in_head = False
     column_defaults = {"context": ""}
@@ -45,6 +47,15 @@ class MultipleChoice(TaskFormat):
 
     def text_fields(self, row):
         return [row["context"], row["question"], *row["choices"]]
+
+    def check_row(self, row, where, labels, check_answers):
+        """Strings, a non-empty list of choices, the label an index into them."""
+        as_str(row, "context", where)
+        as_str(row, "question", where)
+        choices = str_list(row, "choices", where)
+        label = as_int(row, "label", where)
+        if not 0 <= label < len(choices):
+            raise fail(where, "label", f"a choice index in 0..{len(choices) - 1}", str(label))
 
     def segment(self, row):
         """Context + question, and every choice joined (``embedding``)."""

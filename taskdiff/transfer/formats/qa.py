@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+from taskdiff.transfer.formats.rowcheck import as_str, check_answer_span, fail, str_list, type_name
 
 _WORD = re.compile(r"\S+")
 
@@ -54,6 +55,7 @@ class ExtractiveQA(TaskFormat):
     """Question + context -> the answer span in the context."""
 
     name = "extractive_qa"
+    columns = ("id", "context", "question", "answers")
     auto_class_name = "AutoModelForQuestionAnswering"
     output_keys = ("start_logits", "end_logits")
     target_keys = ("start_positions", "end_positions")
@@ -67,6 +69,24 @@ class ExtractiveQA(TaskFormat):
 
     def text_fields(self, row):
         return [row["question"], row["context"]]
+
+    def check_row(self, row, where, labels, check_answers):
+        """Strings; ``answers`` = ``{"text": [str], "answer_start": [int]}`` of one length, each
+        text at its start in the context (unless ``check_answers`` is off)."""
+        context = as_str(row, "context", where)
+        as_str(row, "question", where)
+        answers = row["answers"]
+        if not isinstance(answers, dict) or set(answers) != {"text", "answer_start"}:
+            raise fail(where, "answers", "an object with keys 'text' and 'answer_start'", type_name(answers))
+        texts = str_list(answers, "text", where, nonempty=False)
+        starts = answers["answer_start"]
+        if not isinstance(starts, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in starts):
+            raise fail(where, "answers.answer_start", "a list of integers", type_name(starts))
+        if len(texts) != len(starts):
+            raise fail(where, "answers", "as many answer_start values as texts", f"{len(starts)} vs {len(texts)}")
+        if check_answers:
+            for text, start in zip(texts, starts):
+                check_answer_span(context, text, start, where)
 
     def hub_row(self, row, record):
         """SQuAD-style records: ``answers`` as plain lists; ``context`` and ``question`` by default."""

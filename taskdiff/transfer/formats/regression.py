@@ -38,6 +38,7 @@ import numpy as np
 
 from taskdiff.errors import ConfigError, DataError
 from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+from taskdiff.transfer.formats.rowcheck import as_str, fail
 
 
 def gaussian_kernel(gold, pred, sigma: float = 1.0) -> np.ndarray:
@@ -62,6 +63,7 @@ class Regression(TaskFormat):
     """Two texts, one real-valued score (mean squared error on a single output)."""
 
     name = "regression"
+    columns = ("id", "text_a", "text_b", "label")
     continuous_target = True
     label_unit = "score"
     sigma = 1.0
@@ -73,6 +75,14 @@ class Regression(TaskFormat):
     def text_fields(self, row: dict) -> list[str]:
         """The texts the model reads (the size measure counts their tokens)."""
         return [row["text_a"], row["text_b"]]
+
+    def check_row(self, row, where, labels, check_answers):
+        """Two texts; the label a finite float (the score)."""
+        as_str(row, "text_a", where)
+        as_str(row, "text_b", where)
+        value = row["label"]
+        if not isinstance(value, float) or value != value or value in (float("inf"), float("-inf")):
+            raise fail(where, "label", "a finite number (regression score)", repr(value))
 
     def encode(self, rows, tokenizer, labels, max_length, train):
         enc = tokenizer([r["text_a"] for r in rows], [r["text_b"] for r in rows], truncation=True,

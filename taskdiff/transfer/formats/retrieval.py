@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from taskdiff.transfer.formats.base import Encoded, TaskFormat, register_format
+from taskdiff.transfer.formats.rowcheck import as_str, fail
 
 
 @register_format
@@ -10,12 +11,21 @@ class Retrieval(TaskFormat):
     """Source and target sentences; the gold column names the aligned target id."""
 
     name = "retrieval"
+    columns = ("id", "text", "side", "gold")
     auto_class_name = "AutoModel"
     trainable = False
     candidate_pool = True
 
     def text_fields(self, row):
         return [row["text"]]
+
+    def check_row(self, row, where, labels, check_answers):
+        """Strings; ``side`` is ``"source"`` or ``"target"``."""
+        as_str(row, "text", where)
+        side = as_str(row, "side", where)
+        if side not in ("source", "target"):
+            raise fail(where, "side", "'source' or 'target'", repr(side))
+        as_str(row, "gold", where)
 
     def model_kwargs(self, labels):
         return {}

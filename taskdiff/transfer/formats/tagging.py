@@ -6,6 +6,7 @@ import numpy as np
 
 from taskdiff.errors import DataError
 from taskdiff.transfer.formats.base import Encoded, TaskFormat, _DropExtra, register_format
+from taskdiff.transfer.formats.rowcheck import check_label, fail, str_list
 
 IGNORE = -100
 
@@ -15,6 +16,7 @@ class Tagging(TaskFormat):
     """Each word gets a tag; sub-words after the first are ignored by the loss."""
 
     name = "tagging"
+    columns = ("id", "tokens", "tags")
     auto_class_name = "AutoModelForTokenClassification"
     per_position_outputs = True
     split_into_words = True
@@ -24,6 +26,15 @@ class Tagging(TaskFormat):
 
     def text_fields(self, row):
         return [row["tokens"]]
+
+    def check_row(self, row, where, labels, check_answers):
+        """Non-empty token and tag lists of one length; every tag one of the task's tags."""
+        tokens = str_list(row, "tokens", where)
+        tags = str_list(row, "tags", where)
+        if len(tokens) != len(tags):
+            raise fail(where, "tags", f"one tag per token ({len(tokens)})", f"{len(tags)} tags")
+        for tag in tags:
+            check_label(tag, labels, where, "tags")
 
     def observed_labels(self, rows):
         """The sorted tags of the rows (a task without a declared tag set)."""

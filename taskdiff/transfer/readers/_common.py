@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from taskdiff.errors import ConfigError, DataError
+from taskdiff.transfer.formats.rowcheck import type_name  # noqa: F401  (readers import it from here)
 
 _BOM = "\ufeff"
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -79,13 +80,6 @@ def require_rows(rows: list[dict[str, Any]], path: str | Path, found: str = "an 
     if not rows:
         raise DataError(path, "at least one example", found)
     return rows
-
-
-def type_name(value: Any) -> str:
-    """A short description of ``value`` for error messages: its JSON-ish type and value."""
-    names = {type(None): "null", bool: "boolean", int: "integer", float: "number",
-             str: "string", list: "list", dict: "object"}
-    return f"{names.get(type(value), type(value).__name__)} {value!r}"
 
 
 def check_unique_id(seen: dict[str, int | None], row_id: str, path: str | Path, line: int | None,

@@ -28,8 +28,7 @@ from typing import Any, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from taskdiff.errors import DataError
-from taskdiff.transfer.formats import get_format
-from taskdiff.transfer.schema import FORMATS
+from taskdiff.transfer.formats import format_names, get_format
 
 from ._common import check_unique_id, require_rows, type_name
 from ._rows import validate_row
@@ -72,9 +71,9 @@ class TableOptions(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TableOptions":
-        if self.format not in FORMATS:
-            raise ValueError(f"format must be one of {sorted(FORMATS)}, not {self.format!r}")
-        allowed = FORMATS[self.format]
+        if self.format not in format_names():
+            raise ValueError(f"format must be one of {format_names()}, not {self.format!r}")
+        allowed = get_format(self.format).columns
         unknown = sorted(set(self.columns) - set(allowed))
         if unknown:
             raise ValueError(f"columns {unknown} are not columns of format {self.format!r} {list(allowed)}")
@@ -199,7 +198,7 @@ class RowBuilder:
             row["id"] = prefix + row["id"]
         for column, value in get_format(self.options.format).column_defaults.items():
             row.setdefault(column, value)
-        row = {c: row[c] for c in FORMATS[self.options.format] if c in row}
+        row = {c: row[c] for c in get_format(self.options.format).columns if c in row}
         try:
             validate_row(row, self.options.format, self.path, line, labels=self.options.labels,
                          check_answers=self.options.check_answers)

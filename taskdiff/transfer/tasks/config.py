@@ -15,8 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from taskdiff.errors import ConfigError, safe_join
-from taskdiff.transfer.formats import get_format
-from taskdiff.transfer.schema import FORMATS
+from taskdiff.transfer.formats import format_names, get_format
 
 Split = Literal["train", "validation", "test"]
 BUILTIN_PREFIX = "builtin:"
@@ -144,8 +143,8 @@ class TaskConfig(BaseModel):
     @field_validator("format")
     @classmethod
     def _format(cls, v: str) -> str:
-        if v not in FORMATS:
-            raise ValueError(f"unknown format {v!r}; expected one of {sorted(FORMATS)}")
+        if v not in format_names():
+            raise ValueError(f"unknown format {v!r}; expected one of {format_names()}")
         return v
 
     @model_validator(mode="after")
