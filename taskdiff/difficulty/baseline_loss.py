@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
-from taskdiff.difficulty.budget import Budget, BudgetMixin, as_budget, budget_run, training_rows
+from taskdiff.difficulty.budget import Budget, BudgetMixin, training_rows
 from taskdiff.difficulty.maths import label_entropy
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.schema import format1_features
@@ -96,8 +96,7 @@ class BaselineLoss(BudgetMixin, Measure):
         self.budget = budget
 
     def _fit(self, task, model, context, cost):
-        budget = as_budget(self.budget)
-        run = budget_run(task, model, context, budget, inputs="real", cost=cost)
+        budget, run = self.real_run(task, model, context, cost)
         held = run.held_out()
         train = training_rows(task, context, budget)
         norm, how = normaliser_bits(task, train, held)

@@ -145,6 +145,11 @@ class BudgetMixin:
         """The settings, with ``budget`` as the dump of :func:`as_budget` (defaults filled in)."""
         return {**self.get_params(), "budget": as_budget(self.budget).model_dump(mode="json")}
 
+    def real_run(self, task, model: str, context, cost) -> tuple[Budget, "BudgetRun"]:
+        """The measure's :class:`Budget` and its training run on the real inputs (:func:`budget_run`)."""
+        budget = as_budget(self.budget)
+        return budget, budget_run(task, model, context, budget, inputs="real", cost=cost)
+
 
 # ----------------------------------------------------------------------------- rows
 def cap_rows(rows: list[dict], n: int | None) -> list[dict]:

@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
-from taskdiff.difficulty.budget import BudgetMixin, as_budget, budget_run
+from taskdiff.difficulty.budget import BudgetMixin
 from taskdiff.difficulty.cartography_io import plot_data_map, write_dynamics
 from taskdiff.difficulty.maths import assign_regions, cartography_summary, dynamics_metrics
 from taskdiff.difficulty.maths.cartography import quantile_regions, selection_summary
@@ -119,8 +119,7 @@ class Cartography(BudgetMixin, Measure):
     def _fit(self, task, model, context, cost):
         if self.rule not in ("quantile", "thresholds"):
             raise ConfigError(f"cartography: rule must be 'quantile' or 'thresholds', found {self.rule!r}")
-        budget = as_budget(self.budget)
-        run = budget_run(task, model, context, budget, inputs="real", cost=cost)
+        budget, run = self.real_run(task, model, context, cost)
         dyn = run.dynamics()
         if dyn is None or dyn["probs"].shape[0] == 0:
             raise ConfigError(f"task {task.name!r}: the training run {run.run_id} recorded no complete epoch")

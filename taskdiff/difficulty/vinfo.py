@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from taskdiff.difficulty.base import Measure, finite_or_none
-from taskdiff.difficulty.budget import BudgetMixin, as_budget, budget_run, training_rows
+from taskdiff.difficulty.budget import BudgetMixin, budget_run, training_rows
 from taskdiff.difficulty.maths import prior_gold_probs, pvi, v_entropy, v_information
 from taskdiff.difficulty.registry import register_measure
 from taskdiff.errors import ConfigError
@@ -97,8 +97,7 @@ class VInformation(BudgetMixin, Measure):
     def _fit(self, task, model, context, cost):
         if self.null_model not in ("train", "prior"):
             raise ConfigError(f"null_model must be 'train' or 'prior', found {self.null_model!r}")
-        budget = as_budget(self.budget)
-        real = budget_run(task, model, context, budget, inputs="real", cost=cost)
+        budget, real = self.real_run(task, model, context, cost)
         hx = real.held_out()
         run_ids = {"input": real.run_id}
         if self.null_model == "train":
