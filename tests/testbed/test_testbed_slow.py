@@ -74,7 +74,8 @@ def test_demo_runs_are_identical_with_the_other_worker_count(demo_dir, tmp_path,
     profiles and identical score rows, run ids included; ``test_demo_prints_the_quoted_numbers``
     checks the numbers the shared demo printed. ``tests/testbed/test_demo_threads.py`` runs
     a whole small demo at 1 and 2 workers and compares all of it. A second full demo cost
-    148 s under load (2026-12-05); this sample about a seventh of it.
+    148 s under load (2026-12-05); this sample (4 of the demo's 28 profile and transfer jobs)
+    took 50 s at two workers under a load of 2-5 (2026-12-06).
     """
     from taskdiff.demo import (WorkerPool, _transfer_job, demo_world_config, limit_threads, profile_job,
                                read_summary, train_configs)
