@@ -29,9 +29,10 @@ test: $(STAMP)
 
 # integration tests on ../shared data and the offline encoder, and the full-size testbed (the demo
 # once, shared by every testbed test: tests/testbed/conftest.py); every test's time printed
-# (docs/performance.md, "CI budget")
+# (docs/performance.md, "CI budget"). The demo's runs go to two worker processes whatever the
+# load left by the fast suite (its numbers do not depend on the worker count: docs/demo.md)
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=0 -m slow tests
+	TASKDIFF_DEMO_THREADS=2 $(BIN)/python -m pytest -q --durations=0 -m slow tests
 
 # only the full-size testbed: runs the whole demo and checks what it plants is recovered
 test-demo: $(STAMP)
