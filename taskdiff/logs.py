@@ -31,8 +31,10 @@ NOISY_LOGGERS = ("taskdiff.transfer.data", "taskdiff.transfer.phases")
 def quiet_libraries(verbose: bool = False) -> None:
     """Silence transformers' and datasets' own progress bars and notices (ours remain).
 
-    Sets ``TRANSFORMERS_VERBOSITY``, ``DATASETS_VERBOSITY``, ``HF_DATASETS_DISABLE_PROGRESS_BARS``
-    and ``TOKENIZERS_PARALLELISM`` unless already set, and transformers' verbosity to errors
+    Sets ``TRANSFORMERS_VERBOSITY``, ``DATASETS_VERBOSITY``, ``HF_DATASETS_DISABLE_PROGRESS_BARS``,
+    ``HF_HUB_DISABLE_PROGRESS_BARS`` and ``TOKENIZERS_PARALLELISM`` unless already set (so
+    worker processes, which start fresh, inherit them: without the hub's variable each worker
+    prints transformers' "Loading weights" and "Writing model shards" bars for every run), and transformers' verbosity to errors
     (datasets' too if it is already imported: the environment reaches it only at import).
     With ``verbose`` nothing is changed.
     """
@@ -41,6 +43,7 @@ def quiet_libraries(verbose: bool = False) -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("DATASETS_VERBOSITY", "error")
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     datasets = sys.modules.get("datasets")
     if datasets is not None:

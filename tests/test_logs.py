@@ -55,3 +55,18 @@ def test_quiet_libraries_reaches_an_imported_datasets(monkeypatch):
         if bars:
             datasets.enable_progress_bars()
         transformers.utils.logging.enable_progress_bar()
+
+
+def test_worker_processes_inherit_quiet_progress_bars(monkeypatch):
+    """A spawned worker starts fresh: only the environment tells its transformers to stay quiet."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
+    try:
+        quiet_libraries()
+        code = "from transformers.utils import logging; print(logging.is_progress_bar_enabled())"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "False"
+    finally:
+        transformers.utils.logging.enable_progress_bar()
