@@ -24,13 +24,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/taskdiff demo --out demo-output
 
+# the fast suite on two pytest-xdist workers (the machine's two cores; most tests use one thread)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=25 -m "not slow" tests
+	$(BIN)/python -m pytest -q -n 2 --durations=25 -m "not slow" tests
 
 # integration tests on ../shared data and the offline encoder, and the full-size testbed (the demo
 # once, shared by every testbed test: tests/testbed/conftest.py); every test's time printed
 # (docs/performance.md, "CI budget"). The demo's runs go to two worker processes whatever the
-# load left by the fast suite (its numbers do not depend on the worker count: docs/demo.md)
+# load left by the fast suite (its numbers do not depend on the worker count: docs/demo.md). The
+# slow suite runs in one pytest process: on two xdist workers it took longer (docs/performance.md)
 test-slow: $(STAMP)
 	TASKDIFF_DEMO_THREADS=2 $(BIN)/python -m pytest -q --durations=0 -m slow tests
 
